@@ -1,0 +1,237 @@
+"""Compile `config-src/` into the discovery document the Worker serves.
+
+    python scripts/build_config.py [--src config-src] [--out src/build/opencode.json]
+
+Every file is validated; any error is reported as `<file>: <field.path>: <reason>`
+and nothing is written. The same sources always give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+import config_schema as schema
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SRC = ROOT / "config-src"
+# Under src/ because wrangler only uploads files below the entry module's folder.
+DEFAULT_OUT = ROOT / "src" / "build" / "opencode.json"
+OPENCODE_SCHEMA = "https://opencode.ai/config.json"
+TOKEN_HEADER = "cf-access-token"
+# OpenCode's built-in agents, which commands may name without defining.
+BUILTIN_AGENTS = frozenset({"build", "plan", "general"})
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+KNOWN_DIRS = ("providers", "mcp", "agents", "commands")
+KNOWN_FILES = ("opencode.toml", "auth.toml", "permission.toml")
+
+T = TypeVar("T")
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known setting (check the spelling)",
+}
+
+
+class BuildError(Exception):
+    """The sources are invalid; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class _Sources:
+    """Reads and validates files, collecting every problem instead of stopping at one."""
+
+    src: Path
+    problems: list[str] = field(default_factory=list)
+
+    def label(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.src.parent))
+        except ValueError:
+            return str(path)
+
+    def problem(self, path: Path, where: str, reason: str) -> None:
+        self.problems.append(f"{self.label(path)}: {where + ': ' if where else ''}{reason}")
+
+    def load(self, path: Path, validate: Callable[[Any], T]) -> T | None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.problem(path, "", "file is missing")
+            return None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            self.problem(path, "", f"invalid TOML: {exc}")
+            return None
+        try:
+            return validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = [str(part) for part in error["loc"]]
+                reason = _MESSAGES.get(error["type"], error["msg"])
+                if error["type"] == "union_tag_invalid":
+                    ctx = error.get("ctx", {})
+                    loc.append(str(ctx.get("discriminator", "")).strip("'"))
+                    reason = f"must be one of {ctx.get('expected_tags')}"
+                self.problem(path, ".".join(loc), reason)
+            return None
+
+    def load_dir(self, name: str, validate: Callable[[Any], T]) -> dict[str, T]:
+        folder = self.src / name
+        loaded: dict[str, T] = {}
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.suffix != ".toml" or not NAME_PATTERN.fullmatch(path.stem):
+                self.problem(path, "", "expected a <lower-case-name>.toml file")
+                continue
+            value = self.load(path, validate)
+            if value is not None:
+                loaded[path.stem] = value
+        return loaded
+
+    def check_unknown(self) -> None:
+        for path in sorted(self.src.iterdir()):
+            if path.name not in KNOWN_FILES and path.name not in KNOWN_DIRS:
+                self.problem(path, "", "unknown file or folder; nothing here would read it")
+
+
+def _model(cls: type[BaseModel]) -> Callable[[Any], Any]:
+    return cls.model_validate
+
+
+def _adapter(annotation: Any) -> Callable[[Any], Any]:
+    return TypeAdapter(annotation).validate_python
+
+
+def _render_model(model: schema.Model, no_store: bool) -> dict[str, Any]:
+    entry = model.model_dump(exclude_none=True, exclude={"options"})
+    options = dict(model.options)
+    if no_store:
+        options["store"] = False
+    if options:
+        entry["options"] = options
+    return entry
+
+
+def _render_provider(provider: schema.Provider, token_env: str) -> dict[str, Any]:
+    return {
+        "npm": provider.npm,
+        "name": provider.name,
+        "options": {
+            "baseURL": provider.base_url,
+            "apiKey": "",
+            "headers": {TOKEN_HEADER: f"{{env:{token_env}}}"},
+            **provider.options,
+        },
+        "models": {
+            model_id: _render_model(model, provider.forces_no_store)
+            for model_id, model in provider.models.items()
+        },
+    }
+
+
+def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
+    """Validate every source file and return the discovery document (`auth` + `config`)."""
+    if not src.is_dir():
+        raise BuildError([f"{src}: config source folder not found"])
+    sources = _Sources(src)
+    sources.check_unknown()
+    root: schema.Root | None = sources.load(src / "opencode.toml", _model(schema.Root))
+    auth: schema.Auth | None = sources.load(src / "auth.toml", _model(schema.Auth))
+    permission_path = src / "permission.toml"
+    permission = (
+        sources.load(permission_path, _adapter(schema.PermissionFile))
+        if permission_path.exists()
+        else None
+    )
+    providers = sources.load_dir("providers", _model(schema.Provider))
+    mcp = sources.load_dir("mcp", _adapter(schema.McpServer))
+    agents = sources.load_dir("agents", _model(schema.Agent))
+    commands = sources.load_dir("commands", _model(schema.Command))
+
+    if root is not None:
+        for key in ("model", "small_model"):
+            ref = getattr(root, key)
+            provider_id, _, model_id = ref.partition("/")
+            provider = providers.get(provider_id)
+            if provider is None or model_id not in provider.models:
+                sources.problem(src / "opencode.toml", key, f"{ref!r} is not a configured model")
+    for name, agent in agents.items():
+        if agent.model and agent.model.partition("/")[0] not in providers:
+            sources.problem(src / "agents" / f"{name}.toml", "model", "unknown provider")
+    for name, command in commands.items():
+        if command.agent and command.agent not in agents and command.agent not in BUILTIN_AGENTS:
+            sources.problem(src / "commands" / f"{name}.toml", "agent", "unknown agent")
+    if sources.problems or root is None or auth is None:
+        raise BuildError(sources.problems)
+
+    config: dict[str, Any] = {"$schema": OPENCODE_SCHEMA}
+    config.update(root.model_dump(exclude_none=True, exclude={"instructions"}))
+    if root.instructions:
+        config["instructions"] = root.instructions
+    config["provider"] = {
+        provider_id: _render_provider(provider, auth.env)
+        for provider_id, provider in providers.items()
+    }
+    if mcp:
+        config["mcp"] = {name: server.model_dump() for name, server in mcp.items()}
+    if agents:
+        config["agent"] = {name: a.model_dump(exclude_none=True) for name, a in agents.items()}
+    if commands:
+        config["command"] = {name: c.model_dump(exclude_none=True) for name, c in commands.items()}
+    if permission is not None:
+        config["permission"] = permission
+    return {"auth": {"command": auth.command, "env": auth.env}, "config": config}
+
+
+def render(document: dict[str, Any]) -> bytes:
+    """Stable bytes for the compiled document."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` in one step, so a failed build never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="config source folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="compiled JSON file")
+    args = parser.parse_args(argv)
+    try:
+        document = compile_config(args.src)
+    except BuildError as exc:
+        print(f"config build failed, nothing written ({len(exc.problems)} problems):",
+              file=sys.stderr)
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    write_atomically(args.out, render(document))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The core's view of HTTP: a request, a response, and JSON error bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """An incoming request. Header names are lower-case."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> SplitResult:
+        return urlsplit(self.url)
+
+    @property
+    def path(self) -> str:
+        return self.parts.path or "/"
+
+    @property
+    def origin(self) -> str:
+        """Scheme and host[:port] as the client reached the Worker."""
+        parts = self.parts
+        host = parts.netloc.rpartition("@")[2]
+        return f"{parts.scheme}://{host}"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """An outgoing response with a fully built body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def without_body(self) -> Response:
+        """The same response for a HEAD request: every header kept, no bytes sent."""
+        return Response(self.status, self.headers, b"")
+
+
+def json_response(
+    status: int,
+    payload: Any,
+    *,
+    cache_control: str = "no-store",
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return json_bytes_response(status, body, cache_control=cache_control, headers=headers)
+
+
+def json_bytes_response(
+    status: int,
+    body: bytes,
+    *,
+    cache_control: str,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
+    return Response(
+        status,
+        (
+            ("content-type", JSON_CONTENT_TYPE),
+            ("content-length", str(len(body))),
+            ("cache-control", cache_control),
+            *headers,
+        ),
+        body,
+    )
+
+
+def error_response(
+    status: int,
+    error_type: str,
+    message: str,
+    *,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
+    """A JSON error with a stable machine-readable `type` and a message a person can act on."""
+    return json_response(
+        status, {"error": {"type": error_type, "message": message}}, headers=headers
+    )
