@@ -29,7 +29,7 @@ DEFAULT_SRC = ROOT / "config-src"
 # Under src/ because wrangler only uploads files below the entry module's folder.
 DEFAULT_OUT = ROOT / "src" / "build" / "opencode.json"
 OPENCODE_SCHEMA = "https://opencode.ai/config.json"
-TOKEN_HEADER = "cf-access-token"
+TOKEN_HEADER = "cf-access-token"  # noqa: S105 (a header name, not a secret)
 # OpenCode's built-in agents, which commands may name without defining.
 BUILTIN_AGENTS = frozenset({"build", "plan", "general"})
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -223,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         document = compile_config(args.src)
     except BuildError as exc:
-        print(f"config build failed, nothing written ({len(exc.problems)} problems):",
-              file=sys.stderr)
+        print(
+            f"config build failed, nothing written ({len(exc.problems)} problems):", file=sys.stderr
+        )
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
         return 1

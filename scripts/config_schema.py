@@ -47,6 +47,12 @@ def _non_empty(value: str) -> str:
     return value
 
 
+def _env_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", value):
+        raise PydanticCustomError("env_name", "must be an environment variable name like MY_TOKEN")
+    return value
+
+
 def _model_ref(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/\S+", value):
         raise PydanticCustomError("model_ref", "must look like 'provider/model-id'")
@@ -174,9 +180,7 @@ class LocalMcp(Strict):
 McpServer = Annotated[RemoteMcp | LocalMcp, Field(discriminator="type")]
 
 # "ask" | "allow" | "deny", or {tool: action | {pattern: action}}.
-Permission = Annotated[
-    str | dict[str, str | dict[str, str]], BeforeValidator(_permission)
-]
+Permission = Annotated[str | dict[str, str | dict[str, str]], BeforeValidator(_permission)]
 
 
 class Agent(Strict):
@@ -202,7 +206,7 @@ class Command(Strict):
 class Auth(Strict):
     """`config-src/auth.toml`: how OpenCode gets and stores the Access token."""
 
-    env: Annotated[StrictStr, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    env: Annotated[StrictStr, AfterValidator(_env_name)]
     command: list[Text] = Field(min_length=1)
 
 

@@ -119,12 +119,18 @@ class OfflineWorker:
             shutil.which("node") or "node",
             str(WRANGLER_OFFLINE),
             "dev",
-            "--config", str(config),
-            "--ip", "127.0.0.1",
-            "--port", str(self.port),
-            "--inspector-port", str(free_port()),
-            "--persist-to", str(self.workdir / "state"),
-            "--log-level", "info",
+            "--config",
+            str(config),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--inspector-port",
+            str(free_port()),
+            "--persist-to",
+            str(self.workdir / "state"),
+            "--log-level",
+            "info",
         ]
         env = {**os.environ, "CI": "true", "WRANGLER_SEND_METRICS": "false", "NO_COLOR": "1"}
         with self.log_path.open("wb") as log:
@@ -146,14 +152,16 @@ class OfflineWorker:
             if self.process is not None and self.process.poll() is not None:
                 raise OfflineRuntimeError(f"wrangler dev exited early:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):  # noqa: S310
                     return
             except urllib.error.HTTPError:
                 return  # the Worker answered, even if not with 200
             except OSError:
                 time.sleep(0.25)
         self.stop()
-        raise OfflineRuntimeError(f"Worker not ready after {self.ready_timeout:.0f}s:\n{self.log_tail()}")
+        raise OfflineRuntimeError(
+            f"Worker not ready after {self.ready_timeout:.0f}s:\n{self.log_tail()}"
+        )
 
     def stop(self) -> None:
         process, self.process = self.process, None

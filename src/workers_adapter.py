@@ -20,7 +20,7 @@ _app: App | None = None
 
 def _get_app() -> App:
     """One App per isolate, built on first use so a bad build is reported, not fatal."""
-    global _app  # noqa: PLW0603
+    global _app
     if _app is None:
         _app = App(Discovery.from_file())
     return _app

@@ -1,0 +1,192 @@
+"""The config build: config-src/ in, the discovery document out, or a precise error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import build_config
+from build_config import BuildError, compile_config
+
+PREFIXES = (
+    "{baseURL}/anthropic",
+    "{baseURL}/openai",
+    "{baseURL}/google-ai-studio",
+    "{baseURL}/compat",
+)
+
+
+def problems_for(src: Path) -> list[str]:
+    with pytest.raises(BuildError) as info:
+        compile_config(src)
+    return info.value.problems
+
+
+def test_shipped_example_compiles_into_a_complete_document() -> None:
+    document = compile_config()
+    assert document["auth"] == {
+        "command": ["cloudflared", "access", "login", "--no-verbose", "-app={baseURL}"],
+        "env": "CF_ACCESS_TOKEN",
+    }
+    config = document["config"]
+    assert set(config["provider"]) == {"anthropic", "openai", "google", "workers-ai"}
+    base_urls = sorted(p["options"]["baseURL"] for p in config["provider"].values())
+    assert all(url.startswith(PREFIXES) for url in base_urls)
+    assert config["mcp"]["cloudflare-docs"]["type"] == "remote"
+    assert config["agent"]["reviewer"]["mode"] == "subagent"
+    assert config["command"]["review"]["agent"] == "reviewer"
+    assert config["permission"]["bash"]["rm -rf *"] == "deny"
+    assert config["small_model"] == "anthropic/claude-haiku-4-5"
+
+
+def test_every_provider_sends_the_access_token_and_no_key() -> None:
+    for provider in compile_config()["config"]["provider"].values():
+        options = provider["options"]
+        assert options["apiKey"] == ""
+        assert options["headers"] == {"cf-access-token": "{env:CF_ACCESS_TOKEN}"}
+
+
+def test_openai_models_are_forced_to_store_nothing() -> None:
+    providers = compile_config()["config"]["provider"]
+    assert providers["openai"]["models"]
+    for model in providers["openai"]["models"].values():
+        assert model["options"]["store"] is False
+    assert "options" not in providers["anthropic"]["models"]["claude-sonnet-4-5"]
+
+
+def test_model_entries_keep_limits_costs_and_capabilities() -> None:
+    sonnet = compile_config()["config"]["provider"]["anthropic"]["models"]["claude-sonnet-4-5"]
+    assert sonnet["limit"] == {"context": 200000, "output": 64000}
+    assert sonnet["cost"] == {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}
+    assert sonnet["modalities"]["input"] == ["text", "image", "pdf"]
+    assert sonnet["reasoning"] is True
+
+
+def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert build_config.main(["--out", str(first)]) == 0
+    assert build_config.main(["--out", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_bad_limit_names_file_field_and_reason_and_writes_nothing(
+    config_src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai = config_src / "providers" / "openai.toml"
+    openai.write_text(openai.read_text().replace("context = 400000", "context = 0", 1))
+    out = tmp_path / "out" / "opencode.json"
+    out.parent.mkdir()
+    out.write_text("previous build")
+
+    assert build_config.main(["--src", str(config_src), "--out", str(out)]) == 1
+
+    stderr = capsys.readouterr().err
+    assert (
+        "config-src/providers/openai.toml: models.gpt-5.limit.context: "
+        "must be a positive integer" in stderr
+    )
+    assert "nothing written" in stderr
+    assert out.read_text() == "previous build"
+    assert [p.name for p in out.parent.iterdir()] == ["opencode.json"]
+
+
+def test_every_problem_is_reported_at_once(config_src: Path) -> None:
+    (config_src / "opencode.toml").write_text(
+        (config_src / "opencode.toml").read_text() + 'colour = "red"\n'
+    )
+    (config_src / "permission.toml").write_text('edit = "sometimes"\n')
+    (config_src / "notes.txt").write_text("hello")
+    problems = problems_for(config_src)
+    assert (
+        "config-src/opencode.toml: colour: is not a known setting (check the spelling)" in problems
+    )
+    assert "config-src/permission.toml: edit: must be 'ask', 'allow' or 'deny'" in problems
+    assert any(p.startswith("config-src/notes.txt: unknown file") for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("relative", "old", "new", "expected"),
+    [
+        (
+            "providers/anthropic.toml",
+            'base_url = "{baseURL}/anthropic/v1"',
+            'base_url = "https://api.anthropic.com/v1"',
+            "base_url must start with one of",
+        ),
+        (
+            "providers/openai.toml",
+            "temperature = false\n\n[models.gpt-5-mini]",
+            "temperature = false\noptions = { store = true }\n\n[models.gpt-5-mini]",
+            "models.gpt-5: options.store must be false",
+        ),
+        (
+            "providers/anthropic.toml",
+            "cost = { input = 3,",
+            "cost = { input = -3,",
+            "models.claude-sonnet-4-5.cost.input: must be a number of dollars",
+        ),
+        ("providers/anthropic.toml", 'name = "Anthropic"', 'name = "Anthropic', "invalid TOML"),
+        (
+            "opencode.toml",
+            'model = "anthropic/claude-sonnet-4-5"',
+            'model = "anthropic/claude-nonexistent"',
+            "model: 'anthropic/claude-nonexistent' is not a configured model",
+        ),
+        (
+            "mcp/cloudflare-docs.toml",
+            'type = "remote"',
+            'type = "remot"',
+            "type: must be one of 'remote', 'local'",
+        ),
+        (
+            "mcp/cloudflare-docs.toml",
+            'url = "https://docs.mcp.cloudflare.com/mcp"',
+            "",
+            "remote.url: is required",
+        ),
+        ("commands/review.toml", 'agent = "reviewer"', 'agent = "nobody"', "agent: unknown agent"),
+        (
+            "agents/reviewer.toml",
+            'model = "anthropic/claude-sonnet-4-5"',
+            'model = "sonnet"',
+            "model: must look like 'provider/model-id'",
+        ),
+        (
+            "auth.toml",
+            'env = "CF_ACCESS_TOKEN"',
+            'env = "cf token"',
+            "env: must be an environment variable name",
+        ),
+    ],
+)
+def test_invalid_sources_fail_with_a_precise_reason(
+    config_src: Path, relative: str, old: str, new: str, expected: str
+) -> None:
+    path = config_src / relative
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    problems = problems_for(config_src)
+    assert any(p.startswith(f"config-src/{relative}: ") and expected in p for p in problems), (
+        problems
+    )
+
+
+def test_missing_required_file_is_named(config_src: Path) -> None:
+    (config_src / "auth.toml").unlink()
+    assert "config-src/auth.toml: file is missing" in problems_for(config_src)
+
+
+def test_file_names_must_be_lower_case_toml(config_src: Path) -> None:
+    (config_src / "agents" / "Helper.yaml").write_text("x: 1")
+    assert any(
+        "agents/Helper.yaml: expected a <lower-case-name>.toml file" in p
+        for p in problems_for(config_src)
+    )
+
+
+def test_missing_source_folder_is_reported(tmp_path: Path) -> None:
+    assert problems_for(tmp_path / "nowhere") == [
+        f"{tmp_path / 'nowhere'}: config source folder not found"
+    ]

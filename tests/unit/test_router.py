@@ -1,0 +1,93 @@
+"""Routing, methods and error bodies, as a client sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from build_config import compile_config
+from opencode_proxy.discovery import Discovery
+from opencode_proxy.http import Request, Response
+from opencode_proxy.router import App
+
+
+@pytest.fixture(scope="module")
+def app() -> App:
+    return App(Discovery(compile_config()))
+
+
+def call(app: App, method: str, url: str) -> Response:
+    return asyncio.run(app.handle(Request(method, url, {})))
+
+
+def header(response: Response, name: str) -> str | None:
+    return dict(response.headers).get(name)
+
+
+def test_discovery_is_served_with_a_short_public_cache(app: App) -> None:
+    response = call(app, "GET", "https://ai.example.com/.well-known/opencode")
+    assert response.status == 200
+    assert header(response, "content-type") == "application/json; charset=utf-8"
+    assert header(response, "cache-control") == "public, max-age=300"
+    assert header(response, "content-length") == str(len(response.body))
+    assert json.loads(response.body)["auth"]["env"] == "CF_ACCESS_TOKEN"
+
+
+def test_origin_keeps_the_port_and_drops_credentials_in_the_url(app: App) -> None:
+    response = call(app, "GET", "http://user:pw@127.0.0.1:8787/.well-known/opencode")
+    command = json.loads(response.body)["auth"]["command"]
+    assert command[-1] == "-app=http://127.0.0.1:8787"
+
+
+def test_query_strings_do_not_change_the_route(app: App) -> None:
+    assert call(app, "GET", "https://ai.example.com/.well-known/opencode?x=1").status == 200
+
+
+def test_head_returns_the_headers_of_get_without_a_body(app: App) -> None:
+    get = call(app, "GET", "https://ai.example.com/.well-known/opencode")
+    head = call(app, "HEAD", "https://ai.example.com/.well-known/opencode")
+    assert head.status == 200
+    assert head.body == b""
+    assert head.headers == get.headers
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_get_405_with_allow(app: App, method: str) -> None:
+    response = call(app, method, "https://ai.example.com/.well-known/opencode")
+    assert response.status == 405
+    assert header(response, "allow") == "GET, HEAD"
+    error = json.loads(response.body)["error"]
+    assert error["type"] == "method_not_allowed"
+    assert method in error["message"]
+
+
+def test_health_reports_liveness_without_settings(app: App) -> None:
+    response = call(app, "GET", "https://ai.example.com/healthz")
+    assert response.status == 200
+    assert header(response, "cache-control") == "no-store"
+    assert json.loads(response.body) == {"status": "ok", "config": {"providers": 4, "models": 9}}
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/nope", "/.well-known/opencode/", "/.well-known/OPENCODE", "/healthz/x"]
+)
+def test_unknown_paths_get_a_json_404(app: App, path: str) -> None:
+    response = call(app, "GET", f"https://ai.example.com{path}")
+    assert response.status == 404
+    assert json.loads(response.body)["error"]["type"] == "not_found"
+
+
+def test_an_unexpected_failure_is_a_json_500_without_details(
+    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(origin: str) -> bytes:
+        raise ValueError("secret-ish internals")
+
+    monkeypatch.setattr(app.discovery, "render", explode)
+    response = call(app, "GET", "https://ai.example.com/.well-known/opencode")
+    assert response.status == 500
+    assert json.loads(response.body)["error"]["type"] == "internal_error"
+    assert b"secret-ish" not in response.body
+    assert "unhandled error on GET /.well-known/opencode" in caplog.text
