@@ -40,12 +40,13 @@ class App:
     async def handle(self, request: Request) -> Response:
         """Answer one request; an unexpected failure becomes a JSON 500, never a traceback."""
         try:
-            return await self._dispatch(request)
+            response = await self._dispatch(request)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path[:200])
-            return error_response(
+            response = error_response(
                 500, "internal_error", "The proxy failed unexpectedly; the error is logged."
             )
+        return response.without_body() if request.method.upper() == "HEAD" else response
 
     async def _dispatch(self, request: Request) -> Response:
         route = self.routes.get(request.path)
@@ -62,8 +63,7 @@ class App:
                 f"{method} is not supported on {request.path}; use {allowed}.",
                 headers=(("allow", allowed),),
             )
-        response = await route.handler(request)
-        return response.without_body() if method == "HEAD" else response
+        return await route.handler(request)
 
     async def serve_discovery(self, request: Request) -> Response:
         body = self.discovery.render(request.origin)

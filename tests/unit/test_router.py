@@ -53,6 +53,13 @@ def test_head_returns_the_headers_of_get_without_a_body(app: App) -> None:
     assert head.headers == get.headers
 
 
+def test_head_of_an_unknown_path_is_a_bodiless_404(app: App) -> None:
+    response = call(app, "HEAD", "https://ai.example.com/nope")
+    assert response.status == 404
+    assert response.body == b""
+    assert header(response, "content-type") == "application/json; charset=utf-8"
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_get_405_with_allow(app: App, method: str) -> None:
     response = call(app, method, "https://ai.example.com/.well-known/opencode")
