@@ -30,6 +30,9 @@ WRANGLER_OFFLINE = ROOT / "node_modules" / "wrangler-offline" / "bin" / "wrangle
 # The newest compatibility date the pinned workerd (1.20241106.1) accepts.
 OFFLINE_COMPATIBILITY_DATE = "2024-11-06"
 KV_BINDINGS = ("CATALOG", "USERS")
+# Runtime dependencies (pyproject's [project] dependencies), by import name. pywrangler
+# vendors them for production; this runtime gets plain copies of the pure-Python code.
+VENDORED = ("workers", "jwt")
 # Wraps entry.Default for a runtime that only calls a module-level `on_fetch`.
 OFFLINE_ENTRY = "offline_entry.py"
 
@@ -49,10 +52,10 @@ def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _sdk_dir() -> Path:
-    spec = importlib.util.find_spec("workers")
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise OfflineRuntimeError("workers-runtime-sdk is not installed: run `uv sync`")
+        raise OfflineRuntimeError(f"Python package {name!r} is not installed: run `uv sync`")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -66,7 +69,10 @@ def stage(workdir: Path, *, variables: Mapping[str, str]) -> Path:
         shutil.rmtree(src)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "src", src, ignore=ignore)
-    shutil.copytree(_sdk_dir(), src / "workers", ignore=shutil.ignore_patterns("*.js", "*.pyc"))
+    for package in VENDORED:
+        shutil.copytree(
+            _package_dir(package), src / package, ignore=shutil.ignore_patterns("*.js", "*.pyc")
+        )
     for shim in SHIMS.glob("*.py"):
         shutil.copy(shim, src / shim.name)
     lines = [

@@ -9,4 +9,4 @@ from workers_adapter import handle_fetch
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request: Any) -> Any:
-        return await handle_fetch(request)
+        return await handle_fetch(request, self.env, self.ctx)

@@ -1,28 +1,101 @@
 """Platform adapter: the only module that touches the Workers runtime (`js`, `pyodide`).
 
-It turns a runtime request into the core's `Request`, and the core's `Response`
-back into a runtime `Response`. Everything else lives in `opencode_proxy`.
+It turns a runtime request into the core's `Request`, implements the core's
+ports on the bindings (KV, `fetch`, `crypto.subtle`, `ctx.waitUntil`), and turns
+the core's `Response` back into a runtime `Response`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import js
-from pyodide.ffi import to_js
+from pyodide.ffi import JsException, to_js
 
 from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response, error_response
+from opencode_proxy.ports import Fetched, Platform
 from opencode_proxy.router import App
+from opencode_proxy.settings import Settings
+
+SETTINGS = (
+    "ACCESS_TEAM_DOMAIN",
+    "ACCESS_AUD",
+    "USER_ID_KEY",
+    "ALLOW_SERVICE_TOKENS",
+)
+RSASSA = "RSASSA-PKCS1-v1_5"
 
 _app: App | None = None
 
 
-def _get_app() -> App:
-    """One App per isolate, built on first use so a bad build is reported, not fatal."""
+def _js_object(value: Mapping[str, Any]) -> Any:
+    return to_js(dict(value), dict_converter=js.Object.fromEntries)
+
+
+class KvNamespace:
+    """The `KeyValue` port on a KV binding (as wrapped by the workers SDK)."""
+
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+
+    async def get(self, key: str) -> str | None:
+        value = await self._binding.get(key)
+        return None if value is None else str(value)
+
+    async def put(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        if ttl_seconds is None:
+            await self._binding.put(key, value)
+        else:
+            await self._binding.put(key, value, {"expirationTtl": ttl_seconds})
+
+
+async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
+    """The `HttpGet` port on the runtime's `fetch`."""
+    try:
+        response = await js.fetch(url, _js_object({"headers": _js_object(headers)}))
+        text = await response.text()
+    except JsException as exc:
+        raise OSError(f"fetch {url} failed: {exc}") from None
+    received = {str(name).lower(): str(value) for name, value in response.headers}
+    return Fetched(int(response.status), received, str(text))
+
+
+class WebCryptoRs256:
+    """The `Rs256` port on `crypto.subtle`."""
+
+    async def load_key(self, jwk: Mapping[str, str]) -> object:
+        algorithm = _js_object({"name": RSASSA, "hash": "SHA-256"})
+        try:
+            return await js.crypto.subtle.importKey(
+                "jwk", _js_object(jwk), algorithm, False, to_js(["verify"])
+            )
+        except JsException as exc:
+            raise ValueError(f"unusable RSA key: {exc}") from None
+
+    async def verify(self, key: object, data: bytes, signature: bytes) -> bool:
+        try:
+            return bool(await js.crypto.subtle.verify(RSASSA, key, to_js(signature), to_js(data)))
+        except JsException:
+            return False
+
+
+def _get_app(env: Any) -> App:
+    """One App per isolate (its caches live as long as the isolate)."""
     global _app
     if _app is None:
-        _app = App(Discovery.from_file())
+        settings = Settings.from_lookup(lambda name: getattr(env, name, None), SETTINGS)
+        platform = Platform(
+            cache=KvNamespace(env.CATALOG),
+            users=KvNamespace(env.USERS),
+            http_get=http_get,
+            rs256=WebCryptoRs256(),
+            clock=time.time,
+        )
+        _app = App(Discovery.from_file(), settings, platform)
     return _app
 
 
@@ -32,19 +105,20 @@ def to_core_request(js_request: Any) -> Request:
 
 
 def to_js_response(response: Response) -> Any:
-    init = to_js(
-        {"status": response.status, "headers": [list(h) for h in response.headers]},
-        dict_converter=js.Object.fromEntries,
-    )
+    init = _js_object({"status": response.status, "headers": [list(h) for h in response.headers]})
     body = to_js(response.body) if response.body else None
     return js.Response.new(body, init)
 
 
-async def handle_fetch(request: Any) -> Any:
+async def handle_fetch(request: Any, env: Any, ctx: Any) -> Any:
     """Entry point for the Worker's `fetch` event."""
     js_request = getattr(request, "js_object", request)
+
+    def defer(work: Awaitable[None]) -> None:
+        ctx.waitUntil(asyncio.ensure_future(work))
+
     try:
-        app = _get_app()
+        app = _get_app(env)
     except CompiledConfigError as exc:
-        return to_js_response(error_response(500, "config_missing", str(exc)))
-    return to_js_response(await app.handle(to_core_request(js_request)))
+        return to_js_response(error_response(500, "config_error", str(exc)))
+    return to_js_response(await app.handle(to_core_request(js_request), defer))

@@ -83,9 +83,14 @@ def error_response(
     error_type: str,
     message: str,
     *,
+    reason: str | None = None,
     headers: tuple[tuple[str, str], ...] = (),
 ) -> Response:
-    """A JSON error with a stable machine-readable `type` and a message a person can act on."""
-    return json_response(
-        status, {"error": {"type": error_type, "message": message}}, headers=headers
-    )
+    """A JSON error with a stable machine-readable `type` and a message a person can act on.
+
+    `reason` refines the type where a client may act on it (why a token was refused).
+    """
+    error = {"type": error_type, "message": message}
+    if reason is not None:
+        error["reason"] = reason
+    return json_response(status, {"error": error}, headers=headers)

@@ -1,46 +1,69 @@
-"""Routing: which handler answers which path and method."""
+"""Routing: which handler answers which path and method, and who must be signed in."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 
+from .access import AccessPolicy, AccessVerifier, AuthError, extract_token
 from .discovery import Discovery
 from .http import Request, Response, error_response, json_bytes_response, json_response
-
-Handler = Callable[[Request], Awaitable[Response]]
+from .identity import Identity, UserMap
+from .keys import KeySet, KeysUnavailable
+from .ports import Defer, Platform
+from .settings import SettingError, Settings, access_team_origin
 
 log = logging.getLogger(__name__)
 
 DISCOVERY_PATH = "/.well-known/opencode"
 HEALTH_PATH = "/healthz"
+WHOAMI_PATH = "/whoami"
+CERTS_PATH = "/cdn-cgi/access/certs"
 # Clients fetch discovery on every start; a short shared cache absorbs bursts
 # while a redeploy still reaches everyone within minutes.
 DISCOVERY_CACHE_CONTROL = "public, max-age=300"
 
 
 @dataclass(frozen=True, slots=True)
+class Call:
+    """One request being served: what came in, who sent it, and a way to defer work."""
+
+    request: Request
+    defer: Defer
+    identity: Identity | None = None
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     handler: Handler
     methods: frozenset[str]
+    signed_in: bool
 
 
 class App:
     """The Worker's request handler, independent of the runtime it runs in."""
 
-    def __init__(self, discovery: Discovery) -> None:
+    def __init__(self, discovery: Discovery, settings: Settings, platform: Platform) -> None:
         self.discovery = discovery
+        self.settings = settings
+        self.platform = platform
+        self.user_map = UserMap(platform.users)
         read_only = frozenset({"GET", "HEAD"})
         self.routes: dict[str, Route] = {
-            DISCOVERY_PATH: Route(self.serve_discovery, read_only),
-            HEALTH_PATH: Route(self.serve_health, read_only),
+            DISCOVERY_PATH: Route(self.serve_discovery, read_only, signed_in=False),
+            HEALTH_PATH: Route(self.serve_health, read_only, signed_in=False),
+            WHOAMI_PATH: Route(self.serve_whoami, read_only, signed_in=True),
         }
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, defer: Defer) -> Response:
         """Answer one request; an unexpected failure becomes a JSON 500, never a traceback."""
         try:
-            response = await self._dispatch(request)
+            response = await self._dispatch(Call(request, defer))
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path[:200])
             response = error_response(
@@ -48,7 +71,8 @@ class App:
             )
         return response.without_body() if request.method.upper() == "HEAD" else response
 
-    async def _dispatch(self, request: Request) -> Response:
+    async def _dispatch(self, call: Call) -> Response:
+        request = call.request
         route = self.routes.get(request.path)
         if route is None:
             return error_response(
@@ -63,11 +87,83 @@ class App:
                 f"{method} is not supported on {request.path}; use {allowed}.",
                 headers=(("allow", allowed),),
             )
-        return await route.handler(request)
+        if route.signed_in:
+            try:
+                call = Call(request, call.defer, await self.authenticate(call))
+            except AuthError as exc:
+                return self._auth_error(exc, request)
+            except SettingError as exc:
+                log.error("configuration: %s", exc)
+                return error_response(500, "config_error", str(exc))
+            except KeysUnavailable:
+                return error_response(
+                    503,
+                    "access_unavailable",
+                    "Cannot read Cloudflare Access signing keys right now; try again shortly.",
+                    headers=(("retry-after", "10"),),
+                )
+        return await route.handler(call)
 
-    async def serve_discovery(self, request: Request) -> Response:
-        body = self.discovery.render(request.origin)
+    @cached_property
+    def access(self) -> AccessVerifier:
+        """Built on first use, so a missing setting is reported per request, not at start."""
+        team = access_team_origin(self.settings.require("ACCESS_TEAM_DOMAIN"))
+        policy = AccessPolicy(
+            issuer=team,
+            audience=self.settings.require("ACCESS_AUD"),
+            user_id_key=self.settings.require("USER_ID_KEY"),
+            allow_service_tokens=self.settings.flag("ALLOW_SERVICE_TOKENS"),
+        )
+        platform = self.platform
+        keys = KeySet(
+            team + CERTS_PATH,
+            http_get=platform.http_get,
+            kv=platform.cache,
+            rs256=platform.rs256,
+            clock=platform.clock,
+        )
+        return AccessVerifier(policy, keys, clock=platform.clock, rs256=platform.rs256)
+
+    async def authenticate(self, call: Call) -> Identity:
+        access = self.access
+        token = extract_token(call.request.headers)
+        if token is None:
+            raise AuthError(
+                401,
+                "missing_token",
+                "missing",
+                "No Access token. Send it in the cf-access-token header (or "
+                "cf-access-jwt-assertion, or Authorization: Bearer); run "
+                f"`opencode auth login {call.request.origin}` to get one.",
+            )
+        identity = await access.identify(token)
+        if self.user_map.needs_write(identity):
+            call.defer(self.user_map.write(identity))
+        return identity
+
+    def _auth_error(self, exc: AuthError, request: Request) -> Response:
+        message = exc.message
+        if exc.status == 401 and exc.reason != "missing":
+            message += f" Run `opencode auth login {request.origin}` for a new token."
+        challenge = 'Bearer realm="opencode-proxy"'
+        if exc.error_type == "invalid_token":
+            challenge += ', error="invalid_token"'
+        return error_response(
+            exc.status,
+            exc.error_type,
+            message,
+            reason=exc.reason,
+            headers=(("www-authenticate", challenge),) if exc.status == 401 else (),
+        )
+
+    async def serve_discovery(self, call: Call) -> Response:
+        body = self.discovery.render(call.request.origin)
         return json_bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL)
 
-    async def serve_health(self, request: Request) -> Response:
+    async def serve_health(self, call: Call) -> Response:
         return json_response(200, {"status": "ok", "config": self.discovery.summary()})
+
+    async def serve_whoami(self, call: Call) -> Response:
+        """Lets an engineer check a token: the anonymous id it maps to, never the email."""
+        assert call.identity is not None
+        return json_response(200, {"user_id": call.identity.user_id, "kind": call.identity.kind})

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from build_config import compile_config
-from opencode_proxy.discovery import Discovery
-from opencode_proxy.http import Request, Response
+import build_config
+from local_access import LocalAccess
+from opencode_proxy.http import Response
 from opencode_proxy.router import App
+from support import cpython
 
 
 @pytest.fixture(scope="module")
 def app() -> App:
-    return App(Discovery(compile_config()))
+    assert build_config.main([]) == 0
+    return cpython.make_app(LocalAccess())
 
 
 def call(app: App, method: str, url: str) -> Response:
-    return asyncio.run(app.handle(Request(method, url, {})))
+    return cpython.call(app, method, url)
 
 
 def header(response: Response, name: str) -> str | None:

@@ -1,0 +1,160 @@
+"""A local stand-in for Cloudflare Access: signing keys, a certs endpoint, token minting.
+
+Used by the tests and the local dev stack, never deployed. The certs endpoint
+serves `/cdn-cgi/access/certs` on 127.0.0.1 like a real team domain does, counts
+its requests, and can be told to fail, so key rotation and outages can be tested.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+CERTS_PATH = "/cdn-cgi/access/certs"
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An RSA key pair with the `kid` Access would publish it under."""
+
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    @classmethod
+    def generate(cls, kid: str | None = None) -> SigningKey:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(kid or uuid.uuid4().hex, key)
+
+    @classmethod
+    def from_pem(cls, path: Path, kid: str | None = None) -> SigningKey:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError(f"{path} is not an RSA private key")
+        return cls(kid or path.stem, key)
+
+    def jwk(self) -> dict[str, str]:
+        numbers = self.private_key.public_key().public_numbers()
+        return {
+            "kid": self.kid,
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "e": _b64url_uint(numbers.e),
+            "n": _b64url_uint(numbers.n),
+        }
+
+    def public_pem(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def sign(self, claims: dict[str, Any], *, algorithm: str = "RS256") -> str:
+        return jwt.encode(claims, self.private_key, algorithm=algorithm, headers={"kid": self.kid})
+
+
+def access_claims(
+    issuer: str,
+    audience: str,
+    *,
+    email: str | None = "engineer@example.com",
+    lifetime: int = 3600,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Claims shaped like a real Access token for a person (aud as a list)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "aud": [audience],
+        "iss": issuer,
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "type": "app",
+        "identity_nonce": uuid.uuid4().hex,
+        "country": "PT",
+    }
+    if email is not None:
+        claims["email"] = email
+    claims.update(extra)
+    return claims
+
+
+@dataclass
+class LocalAccess:
+    """The certs endpoint of a pretend Access team at http://127.0.0.1:<port>."""
+
+    published: list[SigningKey] = field(default_factory=list)
+    # The team's origin (token issuer); start() sets it to the local server's.
+    origin: str = "https://team.cloudflareaccess.com"
+    # None serves the keys; an int answers with that status; "junk" serves garbage.
+    failure: int | str | None = None
+    certs_requests: int = 0
+    last_request_at: float = float("-inf")  # time.monotonic() of the last certs request
+    _server: ThreadingHTTPServer | None = None
+
+    def certs_document(self) -> dict[str, Any]:
+        return {"keys": [key.jwk() for key in self.published]}
+
+    def start(self) -> LocalAccess:
+        access = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.split("?")[0] != CERTS_PATH:
+                    self.send_error(404)
+                    return
+                access.certs_requests += 1
+                access.last_request_at = time.monotonic()
+                if access.failure == "junk":
+                    body, status = b"<html>not json</html>", 200
+                elif isinstance(access.failure, int):
+                    body, status = b"{}", access.failure
+                else:
+                    body, status = json.dumps(access.certs_document()).encode(), 200
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests count requests instead of reading logs."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalAccess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,197 @@
+"""Cloudflare Access authentication: find the token, verify it, name the caller.
+
+PyJWT decodes the token and validates its claims; the RS256 signature check
+goes through the `Rs256` port (WebCrypto in the Worker). Only RS256 is
+accepted, the `kid` must be one Access publishes, `iss` must be the team,
+`aud` must contain the application's AUD tag.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from .identity import Identity, service_identity, user_identity
+from .keys import KeySet
+from .ports import Clock, Rs256
+
+# Header names in the order they are looked at.
+TOKEN_HEADERS = ("cf-access-jwt-assertion", "cf-access-token")
+MAX_TOKEN_BYTES = 16 * 1024
+LEEWAY_SECONDS = 30
+_BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+class AuthError(Exception):
+    """A request that cannot be served; the message never contains the token."""
+
+    def __init__(self, status: int, error_type: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.reason = reason
+        self.message = message
+
+
+def _invalid(reason: str, message: str) -> AuthError:
+    return AuthError(401, "invalid_token", reason, message)
+
+
+def extract_token(headers: Mapping[str, str]) -> str | None:
+    """The Access token from the first header that carries one; None when there is none."""
+    for name in TOKEN_HEADERS:
+        value = headers.get(name, "").strip()
+        if value:
+            return value
+    match = _BEARER.fullmatch(headers.get("authorization", "").strip())
+    return match.group(1) if match else None
+
+
+def _b64decode(segment: str) -> bytes:
+    if not _B64URL.fullmatch(segment):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    """What a valid token must say."""
+
+    issuer: str
+    audience: str
+    user_id_key: str
+    allow_service_tokens: bool = False
+
+
+class AccessVerifier:
+    """Verifies Access tokens and remembers each verified one until it expires."""
+
+    def __init__(
+        self,
+        policy: AccessPolicy,
+        keys: KeySet,
+        *,
+        clock: Clock,
+        rs256: Rs256,
+        cache_size: int = 4096,
+    ) -> None:
+        self.policy = policy
+        self.keys = keys
+        self._clock = clock
+        self._rs256 = rs256
+        self._cache_size = cache_size
+        # Keyed by the whole token string: only the identical token can hit an entry.
+        self._cache: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
+
+    async def identify(self, token: str) -> Identity:
+        """The caller's identity, or an `AuthError` saying in words what is wrong."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            expires, identity = cached
+            if self._clock() < expires + LEEWAY_SECONDS:
+                self._cache.move_to_end(token)
+                return identity
+            del self._cache[token]
+        claims = await self._verify(token)
+        identity = self._identity(claims)
+        self._cache[token] = (float(claims["exp"]), identity)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return identity
+
+    async def _verify(self, token: str) -> dict[str, Any]:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise _invalid("malformed", "The token is too large to be an Access token.")
+        segments = token.split(".")
+        if len(segments) != 3 or not segments[0] or not segments[1]:
+            raise _invalid("malformed", "The token is not a well-formed JWT.")
+        try:
+            header = json.loads(_b64decode(segments[0]))
+            _b64decode(segments[1])
+            signature = _b64decode(segments[2])
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise _invalid("malformed", "The token is not a well-formed JWT.") from None
+        if not isinstance(header, dict):
+            raise _invalid("malformed", "The token is not a well-formed JWT.")
+        if header.get("alg") != "RS256":
+            raise _invalid(
+                "algorithm", "The token is not signed with RS256, the only accepted algorithm."
+            )
+        kid = header.get("kid")
+        key = await self.keys.get(kid) if isinstance(kid, str) and kid else None
+        if key is None:
+            raise _invalid(
+                "unknown_key", "The token is signed by a key this Access team does not publish."
+            )
+        signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+        if not await self._rs256.verify(key, signing_input, signature):
+            raise _invalid("signature", "The token's signature does not match its contents.")
+        return self._claims(token)
+
+    def _claims(self, token: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                options={
+                    # The signature was checked above through the Rs256 port, and the
+                    # times are checked below against the injected clock.
+                    "verify_signature": False,
+                    "verify_aud": True,
+                    "verify_iss": True,
+                    "require": ["exp", "iat", "iss", "aud"],
+                },
+                audience=self.policy.audience,
+                issuer=self.policy.issuer,
+                leeway=LEEWAY_SECONDS,
+            )
+        except jwt.InvalidAudienceError:
+            raise _invalid("audience", "The token is for a different Access application.") from None
+        except jwt.InvalidIssuerError:
+            raise _invalid("issuer", "The token was issued by a different Access team.") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise _invalid("claims", f"The token has no {exc.claim!r} claim.") from None
+        except jwt.InvalidTokenError:
+            raise _invalid("claims", "The token's claims are not valid.") from None
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: Mapping[str, Any]) -> None:
+        times = {name: claims.get(name) for name in ("exp", "nbf", "iat")}
+        for name, value in times.items():
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise _invalid("claims", f"The token's {name!r} claim is not a number.")
+        now = self._clock()
+        if now > times["exp"] + LEEWAY_SECONDS:  # type: ignore[operator]
+            raise _invalid("expired", "The token has expired.")
+        for name in ("nbf", "iat"):
+            if times[name] is not None and times[name] > now + LEEWAY_SECONDS:  # type: ignore[operator]
+                raise _invalid("not_yet_valid", "The token is not valid yet (check the clock).")
+
+    def _identity(self, claims: Mapping[str, Any]) -> Identity:
+        email = claims.get("email")
+        if isinstance(email, str) and "@" in email:
+            return user_identity(self.policy.user_id_key, email)
+        common_name = claims.get("common_name")
+        if isinstance(common_name, str) and common_name.strip():
+            if self.policy.allow_service_tokens:
+                return service_identity(self.policy.user_id_key, common_name)
+            raise AuthError(
+                403,
+                "forbidden",
+                "service_token",
+                "Service tokens are not allowed here; sign in as a person.",
+            )
+        raise AuthError(
+            403, "forbidden", "no_email", "The token does not name a person (no email)."
+        )

@@ -1,0 +1,60 @@
+"""The few things the core needs from the world, as small typed ports.
+
+The platform adapter implements them on Workers bindings (KV, `fetch`,
+`crypto.subtle`, `ctx.waitUntil`); the tests implement them on CPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class KeyValue(Protocol):
+    """A string key-value store (a Workers KV namespace)."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A small upstream answer read in full (certs, catalogs), never a proxied stream."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+
+class HttpGet(Protocol):
+    """GET a URL and read the whole (small) answer. Raises OSError when unreachable."""
+
+    async def __call__(self, url: str, headers: Mapping[str, str]) -> Fetched: ...
+
+
+class Rs256(Protocol):
+    """RSASSA-PKCS1-v1_5 with SHA-256: WebCrypto in the Worker, `cryptography` on CPython."""
+
+    async def load_key(self, jwk: Mapping[str, str]) -> object:
+        """Import a public RSA JWK; raises ValueError when it is unusable."""
+        ...
+
+    async def verify(self, key: object, data: bytes, signature: bytes) -> bool: ...
+
+
+# Runs an awaitable after the response is sent (ctx.waitUntil in the Worker).
+Defer = Callable[[Awaitable[None]], None]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """Everything the core reaches through the runtime, in one place."""
+
+    cache: KeyValue  # CATALOG namespace: model catalog and Access keys
+    users: KeyValue  # USERS namespace: anonymous id -> email
+    http_get: HttpGet
+    rs256: Rs256
+    clock: Clock

@@ -1,0 +1,76 @@
+"""The Worker's settings: `[vars]` and secrets, read once per isolate."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.
+SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY"})
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+class SettingError(Exception):
+    """A setting is missing or unusable; the message names it and says how to fix it."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        if name in SECRETS:
+            fix = f"run `npx wrangler secret put {name}`"
+        else:
+            fix = f"set {name} under [vars] in wrangler.toml"
+        super().__init__(f"{name} {problem}: {fix}.")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Raw values as the runtime gave them; `require` turns a gap into a `SettingError`."""
+
+    values: dict[str, str]
+
+    @classmethod
+    def from_lookup(cls, lookup: Callable[[str], object], names: tuple[str, ...]) -> Settings:
+        found = {}
+        for name in names:
+            value = lookup(name)
+            if isinstance(value, str) and value.strip():
+                found[name] = value.strip()
+        return cls(found)
+
+    def require(self, name: str) -> str:
+        value = self.values.get(name)
+        if value is None:
+            raise SettingError(name, "is not set")
+        return value
+
+    def flag(self, name: str) -> bool:
+        return self.values.get(name, "").lower() in TRUE_WORDS
+
+
+def access_team_origin(value: str) -> str:
+    """`<team>.cloudflareaccess.com` (or its https URL) as an origin: the tokens' issuer.
+
+    Plain http is accepted only for a loopback host, for local stand-ins of Access.
+    """
+    parts = urlsplit(value if "://" in value else f"https://{value}")
+    host = parts.hostname or ""
+    loopback = host == "localhost" or _is_loopback_ip(host)
+    if (
+        not re.fullmatch(r"[a-z0-9.-]+", host)
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.username
+        or (parts.scheme != "https" and not (parts.scheme == "http" and loopback))
+    ):
+        raise SettingError("ACCESS_TEAM_DOMAIN", f"is not a team domain ({value!r})")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

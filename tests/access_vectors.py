@@ -1,0 +1,158 @@
+"""Access token test vectors: one list, run against the CPython core and the real runtime.
+
+Tokens are minted at test time from the fixed test-only keys in tests/keys/, so
+`exp`, `nbf` and `iat` are relative to now. Each vector names the verdict the
+proxy must give: (status, error type or "ok", reason or identity kind).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from local_access import SigningKey, access_claims
+
+KEYS = Path(__file__).resolve().parent / "keys"
+Verdict = tuple[int, str, str]
+
+
+def load_keys() -> dict[str, SigningKey]:
+    return {
+        "access-1": SigningKey.from_pem(KEYS / "access-1.pem"),
+        "access-2": SigningKey.from_pem(KEYS / "access-2.pem"),
+        "stranger": SigningKey.from_pem(KEYS / "stranger.pem"),
+    }
+
+
+@dataclass(frozen=True)
+class Vector:
+    name: str
+    headers: dict[str, str]
+    expect: Verdict
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(header: dict[str, object], claims: dict[str, object]) -> str:
+    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+
+
+def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vector]:
+    """The vectors for a team at `issuer`, where only `access-1` is published."""
+    key, stranger = keys["access-1"], keys["stranger"]
+
+    def claims(**changes: Any) -> dict[str, Any]:
+        return access_claims(issuer, audience, **changes)
+
+    valid = key.sign(claims())
+    now = int(time.time())
+    ok: Verdict = (200, "ok", "user")
+    bad = "invalid_token"
+
+    def token(name: str, value: str, expect: Verdict) -> Vector:
+        return Vector(name, {"cf-access-token": value}, expect)
+
+    head, body, signature = valid.split(".")
+    tampered_claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    tampered_claims["email"] = "someone-else@example.com"
+    tampered = f"{head}.{_b64(json.dumps(tampered_claims).encode())}.{signature}"
+    hs_input = _unsigned({"alg": "HS256", "kid": key.kid, "typ": "JWT"}, claims())
+    hs256 = hmac.new(key.public_pem(), hs_input.encode(), hashlib.sha256).digest()
+    impostor = jwt.encode(
+        claims(), stranger.private_key, algorithm="RS256", headers={"kid": key.kid}
+    )
+    no_kid = jwt.encode(claims(), key.private_key, algorithm="RS256")
+    no_exp = {k: v for k, v in claims().items() if k != "exp"}
+
+    return [
+        token("valid", valid, ok),
+        token("aud as a string", key.sign(claims(aud=audience)), ok),
+        token("aud list with other apps", key.sign(claims(aud=["other", audience])), ok),
+        token("upper-case email", key.sign(claims(email="  Engineer@EXAMPLE.com ")), ok),
+        Vector("cf-access-jwt-assertion", {"cf-access-jwt-assertion": valid}, ok),
+        Vector("authorization bearer", {"authorization": f"Bearer {valid}"}, ok),
+        Vector("bearer lower-case, odd spacing", {"authorization": f"bearer  \t{valid}"}, ok),
+        Vector(
+            "assertion wins over cf-access-token",
+            {"cf-access-jwt-assertion": valid, "cf-access-token": "garbage"},
+            ok,
+        ),
+        Vector(
+            "assertion wins even when bad",
+            {"cf-access-jwt-assertion": "garbage", "cf-access-token": valid},
+            (401, bad, "malformed"),
+        ),
+        Vector(
+            "cf-access-token wins over bearer",
+            {"cf-access-token": valid, "authorization": "Bearer garbage"},
+            ok,
+        ),
+        Vector("no token", {}, (401, "missing_token", "missing")),
+        Vector("empty header", {"cf-access-token": ""}, (401, "missing_token", "missing")),
+        Vector(
+            "basic auth is not a token",
+            {"authorization": "Basic dXNlcjpwYXNz"},
+            (401, "missing_token", "missing"),
+        ),
+        token(
+            "expired",
+            key.sign(claims(exp=now - 3600, iat=now - 7200, nbf=now - 7200)),
+            (401, bad, "expired"),
+        ),
+        token("nbf in the future", key.sign(claims(nbf=now + 3600)), (401, bad, "not_yet_valid")),
+        token("iat in the future", key.sign(claims(iat=now + 3600)), (401, bad, "not_yet_valid")),
+        token(
+            "wrong issuer",
+            key.sign(claims(iss="https://evil.cloudflareaccess.com")),
+            (401, bad, "issuer"),
+        ),
+        token(
+            "wrong audience", key.sign(claims(aud=["someone-elses-app"])), (401, bad, "audience")
+        ),
+        token("no exp", key.sign(no_exp), (401, bad, "claims")),
+        token(
+            "alg none",
+            _unsigned({"alg": "none", "kid": key.kid}, claims()) + ".",
+            (401, bad, "algorithm"),
+        ),
+        token(
+            "HS256 keyed with the public key", f"{hs_input}.{_b64(hs256)}", (401, bad, "algorithm")
+        ),
+        token("RS512", key.sign(claims(), algorithm="RS512"), (401, bad, "algorithm")),
+        token("PS256", key.sign(claims(), algorithm="PS256"), (401, bad, "algorithm")),
+        token("unknown kid", stranger.sign(claims()), (401, bad, "unknown_key")),
+        token("no kid", no_kid, (401, bad, "unknown_key")),
+        token("payload tampered after signing", tampered, (401, bad, "signature")),
+        token("signature from another key", impostor, (401, bad, "signature")),
+        token("truncated", valid[:-12], (401, bad, "signature")),
+        token("empty signature", f"{head}.{body}.", (401, bad, "signature")),
+        token("non-base64", "eyJhbGciOi!.JSUzI1NiJ9$.abc", (401, bad, "malformed")),
+        token("three dots", "a.b.c.d", (401, bad, "malformed")),
+        token("only dots", "...", (401, bad, "malformed")),
+        token("64 KiB of garbage", "x" * 65536, (401, bad, "malformed")),
+        token("no email", key.sign(claims(email=None)), (403, "forbidden", "no_email")),
+        token(
+            "service token",
+            key.sign(claims(email=None, sub="", common_name="ci-bot.access")),
+            (403, "forbidden", "service_token"),
+        ),
+    ]
+
+
+def verdict(status: int, body: dict[str, object]) -> Verdict:
+    """What a response says, in the vectors' terms."""
+    if status == 200:
+        return (200, "ok", str(body["kind"]))
+    error = body["error"]
+    assert isinstance(error, dict)
+    return (status, str(error["type"]), str(error.get("reason")))

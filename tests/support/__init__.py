@@ -1,0 +1,1 @@
+"""Test helpers shared by the unit, workerd and end-to-end suites."""

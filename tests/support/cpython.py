@@ -1,0 +1,135 @@
+"""The core's ports on CPython: in-memory KV, `cryptography` RS256, an in-process certs fetch."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from local_access import LocalAccess
+from opencode_proxy.discovery import COMPILED_PATH, Discovery
+from opencode_proxy.http import Request, Response
+from opencode_proxy.ports import Fetched, HttpGet, Platform
+from opencode_proxy.router import App
+from opencode_proxy.settings import Settings
+
+
+@dataclass
+class MemoryKV:
+    """The `KeyValue` port as a dict; `puts` records every write in order."""
+
+    data: dict[str, str] = field(default_factory=dict)
+    puts: list[tuple[str, str]] = field(default_factory=list)
+
+    async def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    async def put(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        self.data[key] = value
+        self.puts.append((key, value))
+
+
+def _b64url_int(value: str) -> int:
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+class CryptographyRs256:
+    """The `Rs256` port on the `cryptography` package."""
+
+    async def load_key(self, jwk: Mapping[str, str]) -> object:
+        try:
+            numbers = rsa.RSAPublicNumbers(_b64url_int(jwk["e"]), _b64url_int(jwk["n"]))
+            return numbers.public_key()
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"unusable RSA key: {exc}") from None
+
+    async def verify(self, key: object, data: bytes, signature: bytes) -> bool:
+        assert isinstance(key, rsa.RSAPublicKey)
+        try:
+            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return False
+        return True
+
+
+def certs_fetch(access: LocalAccess) -> HttpGet:
+    """An `HttpGet` that answers like `access`'s certs endpoint, without a socket."""
+
+    async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
+        assert url == f"{access.origin}/cdn-cgi/access/certs"
+        access.certs_requests += 1
+        if access.failure == "down":
+            raise OSError("connection refused")
+        if access.failure == "junk":
+            return Fetched(200, {}, "<html>")
+        if isinstance(access.failure, int):
+            return Fetched(access.failure, {}, "{}")
+        return Fetched(
+            200, {"content-type": "application/json"}, json.dumps(access.certs_document())
+        )
+
+    return http_get
+
+
+class Clock:
+    """A clock tests can move; starts at the real time so PyJWT agrees with it."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_app(
+    access: LocalAccess,
+    *,
+    settings: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    cache: MemoryKV | None = None,
+    users: MemoryKV | None = None,
+    compiled: Path = COMPILED_PATH,
+) -> App:
+    values = dict(settings) if settings is not None else default_settings(access)
+    platform = Platform(
+        cache=cache if cache is not None else MemoryKV(),
+        users=users if users is not None else MemoryKV(),
+        http_get=certs_fetch(access),
+        rs256=CryptographyRs256(),
+        clock=clock or time.time,
+    )
+    return App(Discovery.from_file(compiled), Settings(values), platform)
+
+
+AUDIENCE = "test-aud-0123456789abcdef"
+USER_ID_KEY = "test-user-id-key-not-a-secret"
+
+
+def default_settings(access: LocalAccess) -> dict[str, str]:
+    return {
+        "ACCESS_TEAM_DOMAIN": access.origin,
+        "ACCESS_AUD": AUDIENCE,
+        "USER_ID_KEY": USER_ID_KEY,
+    }
+
+
+async def _call(app: App, request: Request) -> Response:
+    deferred: list[Awaitable[None]] = []
+    response = await app.handle(request, deferred.append)
+    for work in deferred:
+        await work
+    return response
+
+
+def call(app: App, method: str, url: str, headers: Mapping[str, str] | None = None) -> Response:
+    """Run one request through the app, then the work it deferred."""
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    return asyncio.run(_call(app, Request(method, url, lowered)))
