@@ -17,7 +17,7 @@ from pyodide.ffi import JsException, to_js
 
 from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response, error_response
-from opencode_proxy.ports import Fetched, Platform
+from opencode_proxy.ports import Fetched, Platform, UpstreamAnswer
 from opencode_proxy.router import App
 from opencode_proxy.settings import Settings
 
@@ -26,6 +26,8 @@ SETTINGS = (
     "ACCESS_AUD",
     "USER_ID_KEY",
     "ALLOW_SERVICE_TOKENS",
+    "AI_GATEWAY_ID",
+    "GATEWAY_TOKEN",
 )
 RSASSA = "RSASSA-PKCS1-v1_5"
 
@@ -64,6 +66,41 @@ async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
     return Fetched(int(response.status), received, str(text))
 
 
+async def upstream(
+    method: str, url: str, headers: list[tuple[str, str]], body: object | None
+) -> UpstreamAnswer:
+    """The `Upstream` port: the runtime's `fetch`, body in and out as streams.
+
+    Redirects are not followed: a redirect must not carry the gateway token elsewhere.
+    """
+    init: dict[str, Any] = {
+        "method": method,
+        "headers": to_js([list(h) for h in headers]),
+        "redirect": "manual",
+    }
+    if body is not None and method not in ("GET", "HEAD"):
+        init["body"] = body
+    try:
+        response = await js.fetch(url, _js_object(init))
+    except JsException as exc:
+        raise OSError(f"upstream fetch failed: {exc}") from None
+    return UpstreamAnswer(int(response.status), response)
+
+
+class GatewayUrls:
+    """The `GatewayUrl` port on the AI binding, one lookup per provider per isolate."""
+
+    def __init__(self, ai: Any) -> None:
+        self._ai = ai
+        self._urls: dict[tuple[str, str], str] = {}
+
+    async def __call__(self, gateway_id: str, provider: str) -> str:
+        key = (gateway_id, provider)
+        if key not in self._urls:
+            self._urls[key] = str(await self._ai.gateway(gateway_id).getUrl(provider))
+        return self._urls[key]
+
+
 class WebCryptoRs256:
     """The `Rs256` port on `crypto.subtle`."""
 
@@ -94,6 +131,8 @@ def _get_app(env: Any) -> App:
             http_get=http_get,
             rs256=WebCryptoRs256(),
             clock=time.time,
+            upstream=upstream,
+            gateway_url=GatewayUrls(env.AI),
         )
         _app = App(Discovery.from_file(), settings, platform)
     return _app
@@ -101,10 +140,17 @@ def _get_app(env: Any) -> App:
 
 def to_core_request(js_request: Any) -> Request:
     headers = {str(name).lower(): str(value) for name, value in js_request.headers}
-    return Request(method=str(js_request.method), url=str(js_request.url), headers=headers)
+    return Request(
+        method=str(js_request.method),
+        url=str(js_request.url),
+        headers=headers,
+        body=js_request.body,
+    )
 
 
 def to_js_response(response: Response) -> Any:
+    if response.upstream is not None:
+        return response.upstream  # the provider's answer, body still streaming
     init = _js_object({"status": response.status, "headers": [list(h) for h in response.headers]})
     body = to_js(response.body) if response.body else None
     return js.Response.new(body, init)

@@ -13,11 +13,12 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """An incoming request. Header names are lower-case."""
+    """An incoming request. Header names are lower-case; `body` is the runtime's stream."""
 
     method: str
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    body: object | None = None
 
     @property
     def parts(self) -> SplitResult:
@@ -37,14 +38,21 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """An outgoing response with a fully built body."""
+    """An outgoing response: a built body, or a provider's answer passed on untouched.
+
+    When `upstream` is set it is the runtime's response object, returned as it is
+    (status, headers and the streaming body), and `headers`/`body` are unused.
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    upstream: object | None = None
 
     def without_body(self) -> Response:
         """The same response for a HEAD request: every header kept, no bytes sent."""
+        if self.upstream is not None:
+            return self  # the runtime already sends no body for HEAD upstream answers
         return Response(self.status, self.headers, b"")
 
 

@@ -44,6 +44,28 @@ class Rs256(Protocol):
     async def verify(self, key: object, data: bytes, signature: bytes) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UpstreamAnswer:
+    """A provider's answer: status now, the body left in `handle` for the client, unread."""
+
+    status: int
+    handle: object
+
+
+class Upstream(Protocol):
+    """Send a request on with its body as an opaque stream; raises OSError when unreachable."""
+
+    async def __call__(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: object | None
+    ) -> UpstreamAnswer: ...
+
+
+class GatewayUrl(Protocol):
+    """The AI Gateway base URL of a provider (`env.AI.gateway(id).getUrl(provider)`)."""
+
+    async def __call__(self, gateway_id: str, provider: str) -> str: ...
+
+
 # Runs an awaitable after the response is sent (ctx.waitUntil in the Worker).
 Defer = Callable[[Awaitable[None]], None]
 Clock = Callable[[], float]
@@ -58,3 +80,5 @@ class Platform:
     http_get: HttpGet
     rs256: Rs256
     clock: Clock
+    upstream: Upstream
+    gateway_url: GatewayUrl

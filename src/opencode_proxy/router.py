@@ -13,6 +13,8 @@ from .http import Request, Response, error_response, json_bytes_response, json_r
 from .identity import Identity, UserMap
 from .keys import KeySet, KeysUnavailable
 from .ports import Defer, Platform
+from .proxy import METHODS as PROXY_METHODS
+from .proxy import Gateway, UnsafePath, check_rest, split_route
 from .settings import SettingError, Settings, access_team_origin
 
 log = logging.getLogger(__name__)
@@ -74,35 +76,66 @@ class App:
     async def _dispatch(self, call: Call) -> Response:
         request = call.request
         route = self.routes.get(request.path)
-        if route is None:
+        if route is not None:
+            if (refused := _refuse_method(request, route.methods)) is not None:
+                return refused
+            if route.signed_in:
+                signed_in = await self._sign_in(call)
+                if isinstance(signed_in, Response):
+                    return signed_in
+                call = signed_in
+            return await route.handler(call)
+        target = split_route(request.path)
+        if target is None:
             return error_response(
                 404, "not_found", f"Nothing is served at this path. Try {DISCOVERY_PATH}."
             )
-        method = request.method.upper()
-        if method not in route.methods:
-            allowed = ", ".join(sorted(route.methods))
+        return await self._proxy(call, *target)
+
+    async def _proxy(self, call: Call, provider: str, rest: str) -> Response:
+        if (refused := _refuse_method(call.request, PROXY_METHODS)) is not None:
+            return refused
+        try:
+            check_rest(rest)
+        except UnsafePath as exc:
+            return error_response(400, "bad_path", f"Refused: {exc}.")
+        signed_in = await self._sign_in(call)
+        if isinstance(signed_in, Response):
+            return signed_in
+        assert signed_in.identity is not None
+        try:
+            gateway = self.gateway
+        except SettingError as exc:
+            log.error("configuration: %s", exc)
+            return error_response(500, "config_error", str(exc))
+        return await gateway.forward(call.request, signed_in.identity, provider, rest)
+
+    async def _sign_in(self, call: Call) -> Call | Response:
+        """The call with its caller's identity, or the error response that refuses it."""
+        try:
+            return Call(call.request, call.defer, await self.authenticate(call))
+        except AuthError as exc:
+            return self._auth_error(exc, call.request)
+        except SettingError as exc:
+            log.error("configuration: %s", exc)
+            return error_response(500, "config_error", str(exc))
+        except KeysUnavailable:
             return error_response(
-                405,
-                "method_not_allowed",
-                f"{method} is not supported on {request.path}; use {allowed}.",
-                headers=(("allow", allowed),),
+                503,
+                "access_unavailable",
+                "Cannot read Cloudflare Access signing keys right now; try again shortly.",
+                headers=(("retry-after", "10"),),
             )
-        if route.signed_in:
-            try:
-                call = Call(request, call.defer, await self.authenticate(call))
-            except AuthError as exc:
-                return self._auth_error(exc, request)
-            except SettingError as exc:
-                log.error("configuration: %s", exc)
-                return error_response(500, "config_error", str(exc))
-            except KeysUnavailable:
-                return error_response(
-                    503,
-                    "access_unavailable",
-                    "Cannot read Cloudflare Access signing keys right now; try again shortly.",
-                    headers=(("retry-after", "10"),),
-                )
-        return await route.handler(call)
+
+    @cached_property
+    def gateway(self) -> Gateway:
+        return Gateway(
+            gateway_id=self.settings.require("AI_GATEWAY_ID"),
+            token=self.settings.require("GATEWAY_TOKEN"),
+            gateway_url=self.platform.gateway_url,
+            upstream=self.platform.upstream,
+            clock=self.platform.clock,
+        )
 
     @cached_property
     def access(self) -> AccessVerifier:
@@ -167,3 +200,16 @@ class App:
         """Lets an engineer check a token: the anonymous id it maps to, never the email."""
         assert call.identity is not None
         return json_response(200, {"user_id": call.identity.user_id, "kind": call.identity.kind})
+
+
+def _refuse_method(request: Request, allowed: frozenset[str]) -> Response | None:
+    method = request.method.upper()
+    if method in allowed:
+        return None
+    names = ", ".join(sorted(allowed))
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{method} is not supported on {request.path}; use {names}.",
+        headers=(("allow", names),),
+    )

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from local_access import LocalAccess
 from opencode_proxy.discovery import COMPILED_PATH, Discovery
 from opencode_proxy.http import Request, Response
-from opencode_proxy.ports import Fetched, HttpGet, Platform
+from opencode_proxy.ports import Fetched, HttpGet, Platform, Upstream, UpstreamAnswer
 from opencode_proxy.router import App
 from opencode_proxy.settings import Settings
 
@@ -79,6 +79,23 @@ def certs_fetch(access: LocalAccess) -> HttpGet:
     return http_get
 
 
+class RecordingUpstream:
+    """The `Upstream` port answering 200 with a marker object; `calls` records requests."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, list[tuple[str, str]], object | None]] = []
+
+    async def __call__(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: object | None
+    ) -> UpstreamAnswer:
+        self.calls.append((method, url, headers, body))
+        return UpstreamAnswer(200, "upstream answer")
+
+
+async def gateway_url(gateway_id: str, provider: str) -> str:
+    return f"https://gateway.ai.cloudflare.com/v1/test-account/{gateway_id}/{provider}"
+
+
 class Clock:
     """A clock tests can move; starts at the real time so PyJWT agrees with it."""
 
@@ -96,6 +113,7 @@ def make_app(
     clock: Clock | None = None,
     cache: MemoryKV | None = None,
     users: MemoryKV | None = None,
+    upstream: Upstream | None = None,
     compiled: Path = COMPILED_PATH,
 ) -> App:
     values = dict(settings) if settings is not None else default_settings(access)
@@ -105,12 +123,15 @@ def make_app(
         http_get=certs_fetch(access),
         rs256=CryptographyRs256(),
         clock=clock or time.time,
+        upstream=upstream or RecordingUpstream(),
+        gateway_url=gateway_url,
     )
     return App(Discovery.from_file(compiled), Settings(values), platform)
 
 
 AUDIENCE = "test-aud-0123456789abcdef"
 USER_ID_KEY = "test-user-id-key-not-a-secret"
+GATEWAY_TOKEN = "test-gateway-token-0123456789"
 
 
 def default_settings(access: LocalAccess) -> dict[str, str]:
@@ -118,6 +139,8 @@ def default_settings(access: LocalAccess) -> dict[str, str]:
         "ACCESS_TEAM_DOMAIN": access.origin,
         "ACCESS_AUD": AUDIENCE,
         "USER_ID_KEY": USER_ID_KEY,
+        "AI_GATEWAY_ID": "test-gateway",
+        "GATEWAY_TOKEN": GATEWAY_TOKEN,
     }
 
 

@@ -1,5 +1,5 @@
 """The Worker running in the offline runtime (wrangler 3.90.0 / miniflare), one per session,
-with a local Access certs endpoint standing in for the team domain."""
+with a local Access certs endpoint and a local fake AI Gateway beside it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import pytest
 
 import access_vectors
 import build_config
+from fake_gateway import FakeGateway
 from local_access import LocalAccess
 from offline_runtime import OfflineWorker
-from support.cpython import AUDIENCE, USER_ID_KEY
+from support.cpython import AUDIENCE, GATEWAY_TOKEN, USER_ID_KEY
+
+GATEWAY_ID = "test-gateway"
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +24,32 @@ def access() -> Iterator[LocalAccess]:
 
 
 @pytest.fixture(scope="session")
+def session_gateway() -> Iterator[FakeGateway]:
+    with FakeGateway(token=GATEWAY_TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def gateway(session_gateway: FakeGateway) -> Iterator[FakeGateway]:
+    """The session's fake gateway, with nothing seen and default answers."""
+    session_gateway.seen.clear()
+    session_gateway.responders.clear()
+    yield session_gateway
+    session_gateway.responders.clear()
+
+
+@pytest.fixture(scope="session")
 def worker(
-    tmp_path_factory: pytest.TempPathFactory, access: LocalAccess
+    tmp_path_factory: pytest.TempPathFactory, access: LocalAccess, session_gateway: FakeGateway
 ) -> Iterator[OfflineWorker]:
     assert build_config.main([]) == 0
     variables = {
         "ACCESS_TEAM_DOMAIN": access.origin,
         "ACCESS_AUD": AUDIENCE,
         "USER_ID_KEY": USER_ID_KEY,
+        "AI_GATEWAY_ID": GATEWAY_ID,
+        "GATEWAY_TOKEN": GATEWAY_TOKEN,
+        "OFFLINE_GATEWAY_URL": session_gateway.url,
     }
     with OfflineWorker(tmp_path_factory.mktemp("worker"), variables=variables) as running:
         yield running

@@ -1,0 +1,190 @@
+"""A local stand-in for Cloudflare AI Gateway, for tests and the local dev stack.
+
+It serves `http://127.0.0.1:<port>/v1/<account>/<gateway>/<provider>/<rest>` like
+the real gateway, records every request it receives (method, path, query,
+headers, body digest), checks `cf-aig-authorization`, and answers through a
+responder per provider that tests can replace to script exact bytes and timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+ACCOUNT = "local-account"
+KEEP_BODY = 1024 * 1024  # bodies up to this size are kept whole for assertions
+
+
+@dataclass
+class Seen:
+    """One request as the gateway received it."""
+
+    method: str
+    provider: str
+    gateway_id: str
+    rest: str
+    query: str
+    headers: list[tuple[str, str]]
+    body_sha256: str
+    body_length: int
+    body: bytes | None
+
+    def header(self, name: str) -> str | None:
+        values = [v for k, v in self.headers if k.lower() == name]
+        return ", ".join(values) if values else None
+
+    def json(self) -> Any:
+        assert self.body is not None
+        return json.loads(self.body)
+
+
+class Reply:
+    """How a responder answers: a head, then any number of flushed chunks."""
+
+    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+        self._handler = handler
+        self._chunked = False
+
+    def head(
+        self, status: int, headers: list[tuple[str, str]], *, length: int | None = None
+    ) -> None:
+        self._handler.send_response(status)
+        for name, value in headers:
+            self._handler.send_header(name, value)
+        if length is None:
+            self._chunked = True
+            self._handler.send_header("transfer-encoding", "chunked")
+        else:
+            self._handler.send_header("content-length", str(length))
+        self._handler.end_headers()
+        self._handler.wfile.flush()
+
+    def write(self, data: bytes) -> None:
+        """Send bytes now; raises OSError once the other side has gone away."""
+        out = self._handler.wfile
+        if self._chunked:
+            out.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        else:
+            out.write(data)
+        out.flush()
+
+    def abort(self) -> None:
+        """Hang up without answering, like a gateway that cannot be reached."""
+        self._handler.close_connection = True
+        self._handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def end(self) -> None:
+        if self._chunked:
+            self._handler.wfile.write(b"0\r\n\r\n")
+        self._handler.wfile.flush()
+
+    def json(self, status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        body = json.dumps(payload).encode()
+        self.head(status, [("content-type", "application/json"), *headers], length=len(body))
+        self.write(body)
+
+
+Responder = Callable[[Seen, Reply], None]
+
+
+def echo(seen: Seen, reply: Reply) -> None:
+    """Default answer: what arrived, so a caller can see the proxy's rewrite."""
+    reply.json(200, {"provider": seen.provider, "rest": seen.rest, "query": seen.query})
+
+
+@dataclass
+class FakeGateway:
+    """The gateway on 127.0.0.1; a context manager. `token` is the expected gateway token."""
+
+    token: str
+    responders: dict[str, Responder] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FakeGateway:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_one(self) -> None:
+                parts = urlsplit(self.path)
+                segments = parts.path.split("/", 5)
+                if len(segments) < 5 or segments[1] != "v1" or segments[2] != ACCOUNT:
+                    self.send_error(404, "not an AI Gateway path")
+                    return
+                gateway_id, provider = segments[3], segments[4]
+                rest = "/" + segments[5] if len(segments) > 5 else ""
+                body = self._read_body()
+                seen = Seen(
+                    method=self.command,
+                    provider=provider,
+                    gateway_id=gateway_id,
+                    rest=rest,
+                    query=parts.query,
+                    headers=[(k.lower(), v) for k, v in self.headers.items()],
+                    body_sha256=hashlib.sha256(body).hexdigest(),
+                    body_length=len(body),
+                    body=body if len(body) <= KEEP_BODY else None,
+                )
+                gateway.seen.append(seen)
+                reply = Reply(self)
+                if seen.header("cf-aig-authorization") != f"Bearer {gateway.token}":
+                    reply.json(
+                        401,
+                        {"success": False, "error": [{"code": 2009, "message": "Unauthorized"}]},
+                    )
+                    return
+                gateway.responders.get(provider, echo)(seen, reply)
+
+            def _read_body(self) -> bytes:
+                if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                    chunks: list[bytes] = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_one
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read `seen` instead."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeGateway:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

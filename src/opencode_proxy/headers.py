@@ -1,0 +1,93 @@
+"""What crosses the proxy in headers: client credentials out, gateway credentials in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+# Credentials a client may send: Access tokens, cookies, provider keys.
+CREDENTIALS = frozenset(
+    {
+        "authorization",
+        "cf-access-token",
+        "cf-access-jwt-assertion",
+        "cf-access-client-id",
+        "cf-access-client-secret",
+        "cookie",
+        "x-api-key",
+        "x-goog-api-key",
+        "api-key",
+    }
+)
+# Hop-by-hop headers (RFC 9110 7.6.1) and ones the runtime sets for the new hop.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+# Added by Cloudflare's edge or other proxies on the way in; they carry the
+# engineer's IP address and location, which the provider has no need for.
+EDGE = frozenset(
+    {
+        "cf-connecting-ip",
+        "cf-connecting-ipv6",
+        "cf-ipcountry",
+        "cf-ray",
+        "cf-visitor",
+        "cf-worker",
+        "cf-ew-via",
+        "cdn-loop",
+        "true-client-ip",
+        "x-real-ip",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "forwarded",
+    }
+)
+REMOVED = CREDENTIALS | HOP_BY_HOP | EDGE
+GATEWAY_PREFIX = "cf-aig-"
+METADATA_LIMIT = 5
+
+
+def gateway_metadata(entries: Mapping[str, str | int | float | bool]) -> str:
+    """`cf-aig-metadata`: a flat JSON object of at most 5 scalar entries, no `cf.` keys."""
+    if len(entries) > METADATA_LIMIT:
+        raise ValueError(f"cf-aig-metadata takes at most {METADATA_LIMIT} entries")
+    for key, value in entries.items():
+        if key.startswith("cf."):
+            raise ValueError(f"cf-aig-metadata key {key!r} is reserved")
+        if not isinstance(value, str | int | float | bool):
+            raise ValueError(f"cf-aig-metadata value for {key!r} must be a scalar")
+    return json.dumps(dict(entries), separators=(",", ":"), ensure_ascii=True)
+
+
+def outbound_headers(
+    incoming: Mapping[str, str], *, gateway_token: str, metadata: str
+) -> list[tuple[str, str]]:
+    """The client's headers minus credentials and hop-by-hop ones, plus the gateway's."""
+    named_by_connection = {
+        name.strip().lower() for name in incoming.get("connection", "").split(",")
+    }
+    kept = [
+        (name, value)
+        for name, value in incoming.items()
+        if name not in REMOVED
+        and name not in named_by_connection
+        and not name.startswith(GATEWAY_PREFIX)
+        and "\r" not in value
+        and "\n" not in value
+    ]
+    kept.append(("cf-aig-authorization", f"Bearer {gateway_token}"))
+    kept.append(("cf-aig-metadata", metadata))
+    return kept

@@ -1,0 +1,394 @@
+"""The provider proxy inside workerd, against the local fake AI Gateway."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+import access_vectors
+from fake_gateway import FakeGateway, Reply, Seen
+from local_access import LocalAccess, access_claims
+from offline_runtime import OfflineWorker
+from opencode_proxy.identity import anonymous_id
+from support import cpython
+
+KEY = access_vectors.load_keys()["access-1"]
+EMAIL = "proxy.user@example.com"
+PROVIDERS = ["anthropic", "openai", "google-ai-studio", "compat", "workers-ai"]
+PRESERVED = {
+    "anthropic-version": "2023-06-01",
+    "anthropic-beta": "prompt-caching-2024-07-31,interleaved-thinking-2025-05-14",
+    "openai-beta": "responses=v1",
+    "x-goog-api-client": "google-genai-sdk/1.0",
+    "content-type": "application/json",
+    "accept": "text/event-stream",
+    "user-agent": "opencode/1.0.0 ai-sdk/provider-utils/3.0",
+    "x-session-id": "ses_0123",
+}
+CLIENT_SECRETS = {
+    "authorization": "Bearer sk-client-key",
+    "x-api-key": "sk-ant-client-key",
+    "x-goog-api-key": "AIza-client-key",
+    "api-key": "azure-client-key",
+    "cookie": "CF_Authorization=cookie-token",
+    "cf-access-client-id": "client-id.access",
+    "cf-access-client-secret": "client-secret-value",
+    "cf-aig-authorization": "Bearer spoofed-gateway-token",
+    "cf-aig-metadata": '{"userId":"spoofed"}',
+    "cf-aig-skip-cache": "true",
+    "x-forwarded-for": "203.0.113.9",
+}
+WAIT = 10.0  # seconds the fake gateway waits for the client to confirm an event
+
+
+@pytest.fixture(scope="module")
+def token(access: LocalAccess) -> str:
+    return KEY.sign(access_claims(access.origin, cpython.AUDIENCE, email=EMAIL))
+
+
+@pytest.fixture
+def client(worker: OfflineWorker, token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=worker.url, headers={"cf-access-token": token}, timeout=30
+    ) as session:
+        yield session
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
+    provider: str, client: httpx.Client, gateway: FakeGateway, token: str
+) -> None:
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    response = client.post(
+        f"/{provider}/v1beta/models/m:streamGenerateContent",
+        params={"alt": "sse", "key": "ignored"},
+        content=body,
+        headers={**PRESERVED, **CLIENT_SECRETS},
+    )
+    assert response.status_code == 200, response.text
+    (seen,) = gateway.seen
+    assert (seen.method, seen.provider, seen.gateway_id) == ("POST", provider, "test-gateway")
+    assert seen.rest == "/v1beta/models/m:streamGenerateContent"
+    assert seen.query == "alt=sse&key=ignored"
+    assert seen.body == body
+    for name, value in PRESERVED.items():
+        assert seen.header(name) == value, name
+    assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
+    metadata = json.loads(seen.header("cf-aig-metadata") or "")
+    assert metadata == {"userId": anonymous_id(cpython.USER_ID_KEY, EMAIL)}
+    for name in ("cf-access-token", "cf-aig-skip-cache", *CLIENT_SECRETS):
+        if name not in ("cf-aig-authorization", "cf-aig-metadata"):
+            assert seen.header(name) is None, name
+    everything = repr(seen.headers)
+    for secret in [token, EMAIL, *CLIENT_SECRETS.values()]:
+        if secret not in ('{"userId":"spoofed"}',):
+            assert secret not in everything
+
+
+def _lockstep(
+    events: list[bytes], confirmed: queue.Queue[bytes], problems: list[str]
+) -> Callable[[Seen, Reply], None]:
+    def respond(seen: Seen, reply: Reply) -> None:
+        reply.head(200, [("content-type", "text/event-stream"), ("cache-control", "no-cache")])
+        for event in events:
+            reply.write(event)
+            try:
+                if confirmed.get(timeout=WAIT) != event:
+                    problems.append("client confirmed a different event")
+                    return
+            except queue.Empty:
+                problems.append(f"client did not receive {event!r} within {WAIT}s")
+                return
+        reply.end()
+
+    return respond
+
+
+def _read_events(response: httpx.Response, confirmed: queue.Queue[bytes]) -> list[bytes]:
+    received, buffer = [], b""
+    for chunk in response.iter_raw():
+        buffer += chunk
+        while b"\n\n" in buffer:
+            event, buffer = buffer.split(b"\n\n", 1)
+            received.append(event + b"\n\n")
+            confirmed.put(event + b"\n\n")
+    return received
+
+
+STREAMS = {
+    "anthropic": (
+        "/anthropic/v1/messages",
+        {},
+        [
+            b'event: message_start\ndata: {"type":"message_start"}\n\n',
+            b'event: ping\ndata: {"type": "ping"}\n\n',
+            b'event: content_block_delta\ndata: {"type":"content_block_delta",'
+            b'"delta":{"type":"text_delta","text":"Hel"}}\n\n',
+            b'event: content_block_delta\ndata: {"type":"content_block_delta",'
+            b'"delta":{"type":"text_delta","text":"lo"}}\n\n',
+            b'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+        ],
+    ),
+    "openai": (
+        "/openai/chat/completions",
+        {},
+        [
+            b'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n',
+            b": keep-alive\n\n",
+            b'data: {"choices":[{"delta":{"content":"Hel"}}]}\n\n',
+            b'data: {"choices":[{"delta":{"content":"lo"}}]}\n\n',
+            b"data: [DONE]\n\n",
+        ],
+    ),
+    "gemini": (
+        "/google-ai-studio/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        {"alt": "sse"},
+        [
+            b'data: {"candidates":[{"content":{"parts":[{"text":"Hel"}]}}]}\n\n',
+            b'data: {"candidates":[{"content":{"parts":[{"text":"lo"}]}}]}\n\n',
+            b'data: {"candidates":[{"finishReason":"STOP"}]}\n\n',
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(STREAMS))
+def test_every_event_reaches_the_client_before_the_next_is_sent(
+    style: str, client: httpx.Client, gateway: FakeGateway
+) -> None:
+    path, params, events = STREAMS[style]
+    confirmed: queue.Queue[bytes] = queue.Queue()
+    problems: list[str] = []
+    provider = path.split("/")[1]
+    gateway.responders[provider] = _lockstep(events, confirmed, problems)
+    with client.stream("POST", path, params=params, content=b"{}") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream"
+        received = _read_events(response, confirmed)
+    assert problems == []
+    assert received == events
+    assert gateway.seen[0].query == ("alt=sse" if params else "")
+
+
+def test_a_5_mib_request_body_arrives_byte_identical(
+    client: httpx.Client, gateway: FakeGateway
+) -> None:
+    body = os.urandom(5 * 1024 * 1024)
+    response = client.post(
+        "/openai/files", content=body, headers={"content-type": "application/octet-stream"}
+    )
+    assert response.status_code == 200
+    (seen,) = gateway.seen
+    assert (seen.body_length, seen.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
+
+
+def test_a_gzip_response_arrives_byte_identical(client: httpx.Client, gateway: FakeGateway) -> None:
+    payload = gzip.compress(json.dumps({"data": ["x" * 50_000]}).encode(), mtime=0)
+
+    def respond(seen: Seen, reply: Reply) -> None:
+        reply.head(
+            200,
+            [
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+                ("cf-aig-log-id", "log-123"),
+                ("cf-aig-cache-status", "MISS"),
+            ],
+            length=len(payload),
+        )
+        reply.write(payload)
+
+    gateway.responders["openai"] = respond
+    with client.stream("GET", "/openai/models", headers={"accept-encoding": "gzip"}) as response:
+        raw = b"".join(response.iter_raw())
+        assert response.headers["content-encoding"] == "gzip"
+        assert response.headers["cf-aig-log-id"] == "log-123"
+        assert response.headers["cf-aig-cache-status"] == "MISS"
+    assert hashlib.sha256(raw).hexdigest() == hashlib.sha256(payload).hexdigest()
+
+
+def test_binary_bytes_arrive_byte_identical(client: httpx.Client, gateway: FakeGateway) -> None:
+    payload = bytes(range(256)) * 4096
+
+    def respond(seen: Seen, reply: Reply) -> None:
+        reply.head(200, [("content-type", "application/octet-stream")])
+        for offset in range(0, len(payload), 65536):
+            reply.write(payload[offset : offset + 65536])
+        reply.end()
+
+    gateway.responders["openai"] = respond
+    response = client.get("/openai/files/file-1/content")
+    assert hashlib.sha256(response.content).digest() == hashlib.sha256(payload).digest()
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body"),
+    [
+        (
+            429,
+            [
+                ("retry-after", "17"),
+                ("x-ratelimit-remaining-requests", "0"),
+                ("content-type", "application/json"),
+            ],
+            b'{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}',
+        ),
+        (500, [("content-type", "application/json")], b'{"error":{"message":"boom"}}'),
+        (503, [("content-type", "application/json")], b"{not json at all"),
+        (400, [("content-type", "text/plain")], b"plain words"),
+    ],
+)
+def test_provider_errors_pass_through_verbatim(
+    client: httpx.Client,
+    gateway: FakeGateway,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> None:
+    def respond(seen: Seen, reply: Reply) -> None:
+        reply.head(status, headers, length=len(body))
+        reply.write(body)
+
+    gateway.responders["anthropic"] = respond
+    response = client.post("/anthropic/v1/messages", content=b"{}")
+    assert response.status_code == status
+    assert response.content == body
+    for name, value in headers:
+        assert response.headers[name] == value
+
+
+def test_a_gateway_that_hangs_up_is_a_502(client: httpx.Client, gateway: FakeGateway) -> None:
+    def hang_up(seen: Seen, reply: Reply) -> None:
+        reply.abort()
+
+    gateway.responders["openai"] = hang_up
+    response = client.post("/openai/chat/completions", content=b"{}")
+    assert response.status_code == 502
+    assert response.json()["error"]["type"] == "gateway_unreachable"
+
+
+def test_a_client_that_disconnects_stops_the_upstream_stream(
+    worker: OfflineWorker, token: str, gateway: FakeGateway
+) -> None:
+    stopped = threading.Event()
+    sent = []
+
+    def endless(seen: Seen, reply: Reply) -> None:
+        reply.head(200, [("content-type", "text/event-stream")])
+        deadline = time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline:
+                reply.write(b": heartbeat\n\n")
+                sent.append(time.monotonic())
+                time.sleep(0.05)
+        except OSError:
+            stopped.set()
+
+    gateway.responders["anthropic"] = endless
+    with socket.create_connection(("127.0.0.1", worker.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /anthropic/v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+            b"cf-access-token: " + token.encode() + b"\r\ncontent-length: 2\r\n\r\n{}"
+        )
+        assert b"200" in sock.recv(65536).split(b"\r\n")[0]
+    closed_at = time.monotonic()
+    assert stopped.wait(timeout=15), "the upstream kept streaming after the client left"
+    assert sent[-1] - closed_at < 10
+
+
+def _raw_request(worker: OfflineWorker, target: str, extra: bytes = b"") -> tuple[int, bytes]:
+    """Send a request line and headers exactly as given; return status and body."""
+    with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
+        sock.sendall(
+            f"GET {target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n".encode()
+            + extra
+            + b"\r\n"
+        )
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/openai//evil.example/x",
+        "/openai/\\\\evil.example/x",
+        "/openai/http://evil.example/x",
+        "/openai/%2F%2Fevil.example/x",
+        "/openai/a%2F..%2F..%2Fx",
+        "/openai/%252e%252e/x",
+        "/openai/%2E%2E/x",
+        "/openai/%2e%2e/%2e%2e/x",
+        "http://evil.example/openai/x",
+    ],
+)
+def test_traversal_and_host_smuggling_never_reach_the_gateway(
+    worker: OfflineWorker, token: str, gateway: FakeGateway, target: str
+) -> None:
+    status, answer = _raw_request(worker, target, f"cf-access-token: {token}\r\n".encode())
+    assert status in (400, 404, 500), answer[:300]
+    assert gateway.seen == []
+    assert token.encode() not in answer
+
+
+def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
+    worker: OfflineWorker, token: str, gateway: FakeGateway
+) -> None:
+    # The runtime resolves "..": the request can only name another provider route
+    # the caller could use anyway, never a path above it or another host.
+    status, _ = _raw_request(
+        worker, "/openai/../anthropic/v1/messages", f"cf-access-token: {token}\r\n".encode()
+    )
+    assert status == 200
+    (seen,) = gateway.seen
+    assert (seen.provider, seen.rest) == ("anthropic", "/v1/messages")
+
+
+def test_crlf_in_a_header_cannot_inject_headers(
+    worker: OfflineWorker, token: str, gateway: FakeGateway
+) -> None:
+    injected = (
+        f"cf-access-token: {token}\r\n"
+        "x-note: a\r\ncf-aig-authorization: Bearer injected\r\n"
+        "x-other: b\r\nhost: evil.example\r\n"
+    ).encode()
+    _raw_request(worker, "/openai/models", injected)
+    for seen in gateway.seen:
+        assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
+        assert seen.header("host") != "evil.example"
+
+
+def test_proxied_requests_are_logged_without_secrets(
+    worker: OfflineWorker, client: httpx.Client, gateway: FakeGateway, token: str
+) -> None:
+    client.post("/openai/v1/log-probe?api_key=query-secret", content=b"{}")
+    deadline = time.monotonic() + 10
+    line = None
+    while line is None and time.monotonic() < deadline:
+        for candidate in worker.log_path.read_text(errors="replace").splitlines():
+            if '"event":"proxy"' in candidate and '"/v1/log-probe"' in candidate:
+                line = candidate
+        time.sleep(0.1)
+    assert line is not None
+    record = json.loads(line[line.index("{") :])
+    assert record["userId"] == anonymous_id(cpython.USER_ID_KEY, EMAIL)
+    assert (record["provider"], record["path"], record["status"]) == (
+        "openai",
+        "/v1/log-probe",
+        200,
+    )
+    log = worker.log_path.read_text(errors="replace")
+    for secret in (token, EMAIL, "query-secret", cpython.GATEWAY_TOKEN, cpython.USER_ID_KEY):
+        assert secret not in log
