@@ -194,7 +194,14 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
         config["command"] = {name: c.model_dump(exclude_none=True) for name, c in commands.items()}
     if permission is not None:
         config["permission"] = permission
-    return {"auth": {"command": auth.command, "env": auth.env}, "config": config}
+    document: dict[str, Any] = {
+        "auth": {"command": auth.command, "env": auth.env},
+        "config": config,
+    }
+    rules = {pid: {"hide": p.hide} for pid, p in providers.items() if p.hide}
+    if rules:
+        document["catalog"] = rules  # read by the Worker, never served
+    return document
 
 
 def render(document: dict[str, Any]) -> bytes:

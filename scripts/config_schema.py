@@ -138,6 +138,8 @@ class Provider(Strict):
     base_url: StrictStr
     options: dict[str, Scalar] = Field(default_factory=dict)
     models: dict[str, Model] = Field(min_length=1)
+    # Models from the hourly catalog refresh not to serve: ids or shell-style patterns.
+    hide: list[Text] = Field(default_factory=list)
 
     @property
     def forces_no_store(self) -> bool:

@@ -28,6 +28,8 @@ SETTINGS = (
     "ALLOW_SERVICE_TOKENS",
     "AI_GATEWAY_ID",
     "GATEWAY_TOKEN",
+    "CATALOG_URL",
+    "CATALOG_PROVIDERS",
 )
 RSASSA = "RSASSA-PKCS1-v1_5"
 
@@ -168,3 +170,8 @@ async def handle_fetch(request: Any, env: Any, ctx: Any) -> Any:
     except CompiledConfigError as exc:
         return to_js_response(error_response(500, "config_error", str(exc)))
     return to_js_response(await app.handle(to_core_request(js_request), defer))
+
+
+async def handle_scheduled(env: Any) -> str:
+    """Entry point for the Worker's cron: refresh the model catalog."""
+    return await _get_app(env).refresh_catalog()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .access import AccessPolicy, AccessVerifier, AuthError, extract_token
+from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore, Refresher
 from .discovery import Discovery
 from .http import Request, Response, error_response, json_bytes_response, json_response
 from .identity import Identity, UserMap
@@ -55,6 +56,7 @@ class App:
         self.settings = settings
         self.platform = platform
         self.user_map = UserMap(platform.users)
+        self.catalog = CatalogStore(platform.cache, platform.clock)
         read_only = frozenset({"GET", "HEAD"})
         self.routes: dict[str, Route] = {
             DISCOVERY_PATH: Route(self.serve_discovery, read_only, signed_in=False),
@@ -190,11 +192,35 @@ class App:
         )
 
     async def serve_discovery(self, call: Call) -> Response:
-        body = self.discovery.render(call.request.origin)
+        body = self.discovery.render(call.request.origin, await self.catalog.current())
         return json_bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL)
 
     async def serve_health(self, call: Call) -> Response:
-        return json_response(200, {"status": "ok", "config": self.discovery.summary()})
+        catalog = await self.catalog.current()
+        report = None
+        if catalog is not None:
+            now = self.platform.clock()
+            report = {
+                "models": catalog.model_count(),
+                "fetched_age_seconds": int(now - catalog.fetched_at),
+                "checked_age_seconds": int(now - catalog.checked_at),
+            }
+        return json_response(
+            200, {"status": "ok", "config": self.discovery.summary(), "catalog": report}
+        )
+
+    async def refresh_catalog(self) -> str:
+        """The cron's work: refresh the model catalog from models.dev (or CATALOG_URL)."""
+        names = self.settings.values.get("CATALOG_PROVIDERS", "")
+        providers = tuple(p.strip() for p in names.split(",") if p.strip())
+        refresher = Refresher(
+            self.catalog,
+            self.platform.http_get,
+            self.platform.clock,
+            url=self.settings.values.get("CATALOG_URL", DEFAULT_URL),
+            providers=providers or DEFAULT_PROVIDERS,
+        )
+        return await refresher.run()
 
     async def serve_whoami(self, call: Call) -> Response:
         """Lets an engineer check a token: the anonymous id it maps to, never the email."""

@@ -75,7 +75,11 @@ def test_health_reports_liveness_without_settings(app: App) -> None:
     response = call(app, "GET", "https://ai.example.com/healthz")
     assert response.status == 200
     assert header(response, "cache-control") == "no-store"
-    assert json.loads(response.body) == {"status": "ok", "config": {"providers": 4, "models": 9}}
+    assert json.loads(response.body) == {
+        "status": "ok",
+        "config": {"providers": 4, "models": 9},
+        "catalog": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The Worker running in the offline runtime (wrangler 3.90.0 / miniflare), one per session,
-with a local Access certs endpoint and a local fake AI Gateway beside it."""
+with local stand-ins beside it: Access certs, AI Gateway and models.dev."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import access_vectors
 import build_config
 from fake_gateway import FakeGateway
 from local_access import LocalAccess
+from local_models_dev import LocalModelsDev
 from offline_runtime import OfflineWorker
 from support.cpython import AUDIENCE, GATEWAY_TOKEN, USER_ID_KEY
 
@@ -39,8 +40,17 @@ def gateway(session_gateway: FakeGateway) -> Iterator[FakeGateway]:
 
 
 @pytest.fixture(scope="session")
+def models_dev() -> Iterator[LocalModelsDev]:
+    with LocalModelsDev(b"{}", etag=None, status=503) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def worker(
-    tmp_path_factory: pytest.TempPathFactory, access: LocalAccess, session_gateway: FakeGateway
+    tmp_path_factory: pytest.TempPathFactory,
+    access: LocalAccess,
+    session_gateway: FakeGateway,
+    models_dev: LocalModelsDev,
 ) -> Iterator[OfflineWorker]:
     assert build_config.main([]) == 0
     variables = {
@@ -50,6 +60,7 @@ def worker(
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
         "OFFLINE_GATEWAY_URL": session_gateway.url,
+        "CATALOG_URL": models_dev.url,
     }
     with OfflineWorker(tmp_path_factory.mktemp("worker"), variables=variables) as running:
         yield running

@@ -49,7 +49,7 @@ def test_health_answers_without_settings_or_secrets(worker: OfflineWorker) -> No
     response = httpx.get(f"{worker.url}/healthz")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    assert response.json() == {"status": "ok", "config": {"providers": 4, "models": 9}}
+    assert response.json()["config"] == {"providers": 4, "models": 9}
 
 
 @pytest.mark.parametrize("path", ["/", "/nope", "/.well-known/opencode.json", "/healthz/x"])

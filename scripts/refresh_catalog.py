@@ -1,0 +1,57 @@
+"""Refresh the model catalog now, with the Worker's own code, instead of waiting for the cron.
+
+    uv run python scripts/refresh_catalog.py                       # production CATALOG namespace
+    uv run python scripts/refresh_catalog.py --local .local/dev    # a local stack
+    ... --url URL --providers openai,deepseek                      # another source or providers
+
+Production writes need `wrangler login` (or CLOUDFLARE_API_TOKEN). Running
+Workers pick the new catalog up within a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore, Refresher
+from opencode_proxy.ports import Fetched
+from wrangler_kv import WranglerKv
+
+
+async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
+    """The `HttpGet` port on urllib; HTTP error statuses are answers, not exceptions."""
+    request = urllib.request.Request(url, headers=dict(headers))  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            status, received, body = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        status, received, body = exc.code, exc.headers, exc.read()
+    except urllib.error.URLError as exc:
+        raise OSError(str(exc.reason)) from None
+    return Fetched(status, {k.lower(): v for k, v in received.items()}, body.decode())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Refresh the model catalog now.")
+    parser.add_argument("--local", type=Path, metavar="STATE", help="a local stack's state folder")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"models.dev document ({DEFAULT_URL})")
+    parser.add_argument(
+        "--providers", default=",".join(DEFAULT_PROVIDERS), help="models.dev provider ids"
+    )
+    args = parser.parse_args(argv)
+    store = CatalogStore(WranglerKv("CATALOG", args.local), time.time)
+    providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
+    outcome = asyncio.run(
+        Refresher(store, http_get, time.time, url=args.url, providers=providers).run()
+    )
+    return 1 if outcome.startswith("kept") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The hourly catalog refresh inside workerd: models.dev -> KV -> discovery."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+import refresh_catalog
+from local_models_dev import LocalModelsDev
+from offline_runtime import OfflineWorker
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models_dev.json"
+CATALOG_ONLY = {"gpt-4.1-mini", "gpt-5.1-codex", "o3-mini"}
+
+
+def run_cron(worker: OfflineWorker) -> None:
+    response = httpx.post(f"{worker.url}/__scheduled", timeout=60)
+    assert response.status_code == 200, response.text
+
+
+def openai_models(worker: OfflineWorker) -> dict[str, dict[str, object]]:
+    document = httpx.get(f"{worker.url}/.well-known/opencode").json()
+    models: dict[str, dict[str, object]] = document["config"]["provider"]["openai"]["models"]
+    return models
+
+
+def test_refresh_serve_survive_a_broken_source_and_revalidate(
+    worker: OfflineWorker, models_dev: LocalModelsDev
+) -> None:
+    models_dev.serve(FIXTURE.read_bytes(), etag='"v1"')
+    run_cron(worker)
+    models = openai_models(worker)
+    assert set(models) >= CATALOG_ONLY
+    assert models["gpt-5"]["name"] == "GPT-5"
+    assert all(entry["options"] == {"store": False} for entry in models.values())
+    assert "text-embedding-3-large" not in models
+    health = httpx.get(f"{worker.url}/healthz").json()
+    assert health["catalog"]["models"] == 4
+    assert health["catalog"]["fetched_age_seconds"] < 60
+
+    models_dev.serve(b"<html>502 Bad Gateway</html>", etag='"broken"')
+    run_cron(worker)
+    assert openai_models(worker) == models
+    assert "kept the previous catalog: invalid JSON" in worker.log_tail(200)
+
+    models_dev.serve(FIXTURE.read_bytes(), etag='"v1"')
+    before = len(models_dev.requests)
+    run_cron(worker)
+    assert models_dev.requests[before]["if-none-match"] == '"v1"'
+    assert openai_models(worker) == models
+
+
+def test_an_operator_can_refresh_the_catalog_from_a_laptop(
+    worker: OfflineWorker, models_dev: LocalModelsDev, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shrunk = json.loads(FIXTURE.read_text())
+    shrunk["openai"]["models"] = {"gpt-5": shrunk["openai"]["models"]["gpt-5"]}
+    models_dev.serve(json.dumps(shrunk).encode(), etag='"v3"')
+    assert refresh_catalog.main(["--local", str(worker.workdir), "--url", models_dev.url]) == 1
+    assert "would drop from 4 to 1 models" in capsys.readouterr().out
+
+    document = json.loads(FIXTURE.read_text())
+    document["openai"]["models"]["gpt-5.2"] = {
+        **document["openai"]["models"]["gpt-5"],
+        "name": "GPT-5.2",
+    }
+    models_dev.serve(json.dumps(document).encode(), etag='"v4"')
+    assert refresh_catalog.main(["--local", str(worker.workdir), "--url", models_dev.url]) == 0
+    assert "stored 5 models" in capsys.readouterr().out
