@@ -1,8 +1,9 @@
-"""Run the proxy locally, offline, on 127.0.0.1 until interrupted.
+"""Run the proxy locally, offline, with local stand-ins, until interrupted.
 
     scripts/dev [--port 8787]
 
-Compiles config-src/, starts the Worker in the offline runtime and follows its log.
+Starts the Worker in the offline runtime beside local stand-ins for Access,
+AI Gateway and models.dev (scripts/dev_stack.py), then follows the Worker's log.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from pathlib import Path
 from types import FrameType
 
 import build_config
-from offline_runtime import ROOT, OfflineRuntimeError, OfflineWorker
+from dev_stack import DevStack
+from offline_runtime import ROOT, OfflineRuntimeError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the proxy locally, offline.")
     parser.add_argument("--port", type=int, default=8787, help="port on 127.0.0.1 (8787)")
     parser.add_argument(
-        "--state", type=Path, default=ROOT / ".local" / "dev", help="local KV and logs"
+        "--state", type=Path, default=ROOT / ".local" / "dev", help="keys, local KV and logs"
     )
     args = parser.parse_args(argv)
     if build_config.main([]) != 0:
@@ -36,19 +38,26 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    worker = OfflineWorker(args.state, port=args.port)
+    stack = DevStack(args.state.resolve(), port=args.port)
     try:
-        worker.start()
+        stack.start()
     except OfflineRuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"opencode-proxy is running at {worker.url}", flush=True)
-    print(f"  discovery: {worker.url}/.well-known/opencode", flush=True)
-    print(f"  health:    {worker.url}/healthz", flush=True)
-    print("Ctrl-C stops it. Worker log follows.", flush=True)
+    url = stack.url
+    print(
+        f"opencode-proxy is running at {url} (discovery: {url}/.well-known/opencode)\n"
+        "Local stand-ins answer for Access, AI Gateway and models.dev; nothing leaves "
+        "this machine.\nTry it:\n"
+        f"  npx opencode auth login {url}\n"
+        '  npx opencode run "hello"\n'
+        "Ctrl-C stops everything. The Worker's log follows.",
+        flush=True,
+    )
     try:
-        with worker.log_path.open(errors="replace") as log:
-            while worker.process is not None and worker.process.poll() is None:
+        with stack.worker.log_path.open(errors="replace") as log:
+            process = stack.worker.process
+            while process is not None and process.poll() is None:
                 line = log.readline()
                 if line:
                     sys.stdout.write(line)
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        worker.stop()
+        stack.stop()
 
 
 if __name__ == "__main__":

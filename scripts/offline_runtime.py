@@ -11,6 +11,7 @@ copied unchanged; nothing here is deployed.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIMS = ROOT / "tests" / "shims"
@@ -59,11 +61,17 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def stage(workdir: Path, *, variables: Mapping[str, str]) -> Path:
-    """Lay out a runnable copy of the Worker in `workdir`; returns its wrangler.toml."""
-    compiled = ROOT / "src" / "build" / "opencode.json"
-    if not compiled.exists():
-        raise OfflineRuntimeError(f"{compiled} is missing: run `python scripts/build_config.py`")
+def stage(
+    workdir: Path, *, variables: Mapping[str, str], compiled: Mapping[str, Any] | None = None
+) -> Path:
+    """Lay out a runnable copy of the Worker in `workdir`; returns its wrangler.toml.
+
+    `compiled` replaces the compiled config in the copy only (the local stack
+    serves a login command that mints dev tokens); src/build is never touched.
+    """
+    built = ROOT / "src" / "build" / "opencode.json"
+    if not built.exists():
+        raise OfflineRuntimeError(f"{built} is missing: run `python scripts/build_config.py`")
     src = workdir / "src"
     if src.exists():
         shutil.rmtree(src)
@@ -75,6 +83,8 @@ def stage(workdir: Path, *, variables: Mapping[str, str]) -> Path:
         )
     for shim in SHIMS.glob("*.py"):
         shutil.copy(shim, src / shim.name)
+    if compiled is not None:
+        (src / "build" / "opencode.json").write_text(json.dumps(compiled, indent=2) + "\n")
     lines = [
         'name = "opencode-proxy-local"',
         f'main = "src/{OFFLINE_ENTRY}"',
@@ -97,6 +107,7 @@ class OfflineWorker:
 
     workdir: Path
     variables: Mapping[str, str] = field(default_factory=dict)
+    compiled: Mapping[str, Any] | None = None
     port: int = 0
     ready_timeout: float = 120.0
     process: subprocess.Popen[bytes] | None = None
@@ -119,7 +130,7 @@ class OfflineWorker:
         if not WRANGLER_OFFLINE.exists():
             raise OfflineRuntimeError(f"{WRANGLER_OFFLINE} is missing: run `npm ci`")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        config = stage(self.workdir, variables=self.variables)
+        config = stage(self.workdir, variables=self.variables, compiled=self.compiled)
         self.port = self.port or free_port()
         command = [
             shutil.which("node") or "node",
@@ -158,7 +169,7 @@ class OfflineWorker:
             if self.process is not None and self.process.poll() is not None:
                 raise OfflineRuntimeError(f"wrangler dev exited early:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):  # noqa: S310
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):
                     return
             except urllib.error.HTTPError:
                 return  # the Worker answered, even if not with 200

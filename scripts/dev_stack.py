@@ -1,0 +1,124 @@
+"""The local stack: the Worker offline, with stand-ins for everything out of reach.
+
+- Access: a dev signing key (kept in the state folder), its certs endpoint, and a
+  login command (`scripts/dev_token.py`) served in discovery instead of cloudflared;
+- AI Gateway: provider-shaped streamed answers (`scripts/fake_providers.py`) that
+  check the `cf-aig-*` headers the proxy adds;
+- models.dev: a sample document, so the catalog refresh has something to read.
+
+Used by `scripts/dev` and by the end-to-end tests. Nothing here is deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from cryptography.hazmat.primitives import serialization
+
+import build_config
+from dev_token import DEFAULT_EMAIL, KEY_FILE, SETTINGS_FILE, mint
+from fake_gateway import FakeGateway
+from fake_providers import RESPONDERS
+from local_access import LocalAccess, SigningKey
+from local_models_dev import LocalModelsDev
+from offline_runtime import ROOT, OfflineWorker
+
+SAMPLE_MODELS_DEV = ROOT / "tests" / "fixtures" / "models_dev.json"
+DEV_AUDIENCE = "local-dev-aud"
+DEV_GATEWAY_ID = "local-dev"
+DEV_GATEWAY_TOKEN = "local-dev-gateway-token"  # noqa: S105 (only the local stand-in knows it)
+DEV_USER_ID_KEY = "local-dev-user-id-key"
+DEV_KID = "local-dev"
+
+
+def dev_key(state: Path) -> SigningKey:
+    """The stack's signing key: made once, then reused so stored tokens stay valid."""
+    path = state / KEY_FILE
+    if not path.exists():
+        key = SigningKey.generate(DEV_KID)
+        pem = key.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.write_bytes(pem)
+        path.chmod(0o600)
+    return SigningKey.from_pem(path, kid=DEV_KID)
+
+
+@dataclass
+class DevStack:
+    """All local services; a context manager. `port` 0 picks a free one."""
+
+    state: Path
+    port: int = 0
+    access: LocalAccess = field(init=False)
+    gateway: FakeGateway = field(init=False)
+    models_dev: LocalModelsDev = field(init=False)
+    worker: OfflineWorker = field(init=False)
+
+    @property
+    def url(self) -> str:
+        return self.worker.url
+
+    def login_command(self) -> list[str]:
+        return [sys.executable, str(ROOT / "scripts" / "dev_token.py"), "--state", str(self.state)]
+
+    def token(self, email: str = DEFAULT_EMAIL) -> str:
+        return mint(self.state, email)
+
+    def start(self) -> DevStack:
+        self.state.mkdir(parents=True, exist_ok=True)
+        key = dev_key(self.state)
+        self.access = LocalAccess(published=[key]).start()
+        self.gateway = FakeGateway(token=DEV_GATEWAY_TOKEN, responders=dict(RESPONDERS)).start()
+        self.models_dev = LocalModelsDev(SAMPLE_MODELS_DEV.read_bytes()).start()
+        settings = {"issuer": self.access.origin, "audience": DEV_AUDIENCE, "kid": DEV_KID}
+        (self.state / SETTINGS_FILE).write_text(json.dumps(settings) + "\n")
+        document = build_config.compile_config()
+        document["auth"]["command"] = self.login_command()
+        self.worker = OfflineWorker(
+            self.state,
+            port=self.port,
+            compiled=document,
+            variables={
+                "ACCESS_TEAM_DOMAIN": self.access.origin,
+                "ACCESS_AUD": DEV_AUDIENCE,
+                "USER_ID_KEY": DEV_USER_ID_KEY,
+                "AI_GATEWAY_ID": DEV_GATEWAY_ID,
+                "GATEWAY_TOKEN": DEV_GATEWAY_TOKEN,
+                "OFFLINE_GATEWAY_URL": self.gateway.url,
+                "CATALOG_URL": self.models_dev.url,
+            },
+        )
+        try:
+            self.worker.start()
+            # Fill the catalog at once instead of waiting for the hourly cron.
+            trigger = urllib.request.Request(f"{self.worker.url}/__scheduled", method="POST")
+            urllib.request.urlopen(trigger, timeout=60).close()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for part in ("worker", "models_dev", "gateway", "access"):
+            service = self.__dict__.get(part)
+            if service is not None:
+                service.stop()
+
+    def __enter__(self) -> DevStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
