@@ -34,13 +34,18 @@ def test_dry_run_bundle_holds_the_entry_and_the_compiled_config(tmp_path: Path) 
     assert (outdir / "opencode_proxy" / "router.py").is_file()
     compiled = json.loads((outdir / "build" / "opencode.json").read_text())
     assert compiled == build_config.compile_config()
-    # Test-only stand-ins never reach production.
+    assert compiled["auth"]["command"][:3] == ["cloudflared", "access", "login"]
+    # Test-only and dev-only stand-ins never reach production.
     shipped = {p.name for p in outdir.rglob("*")}
     assert not shipped & {
         "offline_entry.py",
         "_pyodide_entrypoint_helper.py",
         "_cloudflare_compat_flags.py",
+        "dev_token.py",
     }
+    bundle_text = "".join(p.read_text(errors="replace") for p in outdir.rglob("*") if p.is_file())
+    assert "dev_token" not in bundle_text
+    assert "__scheduled" not in bundle_text
 
 
 def test_wrangler_toml_binds_kv_ai_and_the_hourly_cron_and_holds_no_secret() -> None:

@@ -52,11 +52,11 @@ def test_openai_models_are_forced_to_store_nothing() -> None:
     assert providers["openai"]["models"]
     for model in providers["openai"]["models"].values():
         assert model["options"]["store"] is False
-    assert "options" not in providers["anthropic"]["models"]["claude-sonnet-4-5"]
+    assert "options" not in providers["anthropic"]["models"]["claude-sonnet-5"]
 
 
 def test_model_entries_keep_limits_costs_and_capabilities() -> None:
-    sonnet = compile_config()["config"]["provider"]["anthropic"]["models"]["claude-sonnet-4-5"]
+    sonnet = compile_config()["config"]["provider"]["anthropic"]["models"]["claude-sonnet-5"]
     assert sonnet["limit"] == {"context": 200000, "output": 64000}
     assert sonnet["cost"] == {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}
     assert sonnet["modalities"]["input"] == ["text", "image", "pdf"]
@@ -124,12 +124,12 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
             "providers/anthropic.toml",
             "cost = { input = 3,",
             "cost = { input = -3,",
-            "models.claude-sonnet-4-5.cost.input: must be a number of dollars",
+            "models.claude-sonnet-5.cost.input: must be a number of dollars",
         ),
         ("providers/anthropic.toml", 'name = "Anthropic"', 'name = "Anthropic', "invalid TOML"),
         (
             "opencode.toml",
-            'model = "anthropic/claude-sonnet-4-5"',
+            'model = "anthropic/claude-sonnet-5"',
             'model = "anthropic/claude-nonexistent"',
             "model: 'anthropic/claude-nonexistent' is not a configured model",
         ),
@@ -148,7 +148,7 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
         ("commands/review.toml", 'agent = "reviewer"', 'agent = "nobody"', "agent: unknown agent"),
         (
             "agents/reviewer.toml",
-            'model = "anthropic/claude-sonnet-4-5"',
+            'model = "anthropic/claude-sonnet-5"',
             'model = "sonnet"',
             "model: must look like 'provider/model-id'",
         ),

@@ -1,0 +1,139 @@
+"""The OpenCode CLI end to end: log in through discovery, then run against the Worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dev_stack import DEV_USER_ID_KEY, DevStack
+from dev_token import DEFAULT_EMAIL
+from fake_gateway import FakeGateway
+from fake_providers import answer_text
+from offline_runtime import ROOT
+from opencode_proxy.identity import anonymous_id
+
+OPENCODE = ROOT / "node_modules" / ".bin" / "opencode"
+# Variables that would hand OpenCode credentials or config from outside the test.
+FOREIGN = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY", "CF_ACCESS_TOKEN")
+
+
+@dataclass
+class OpenCode:
+    """The CLI with HOME and the XDG folders inside one temporary directory."""
+
+    home: Path
+
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if k not in FOREIGN and not k.startswith("OPENCODE")
+        }
+        env.update(
+            HOME=str(self.home),
+            XDG_CONFIG_HOME=str(self.home / ".config"),
+            XDG_DATA_HOME=str(self.home / ".local" / "share"),
+            XDG_CACHE_HOME=str(self.home / ".cache"),
+            XDG_STATE_HOME=str(self.home / ".local" / "state"),
+        )
+        return env
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        work = self.home / "project"
+        work.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(
+            [str(OPENCODE), *args],
+            cwd=work,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    def stored_logins(self) -> dict[str, dict[str, str]]:
+        path = self.home / ".local" / "share" / "opencode" / "auth.json"
+        logins: dict[str, dict[str, str]] = json.loads(path.read_text())
+        return logins
+
+
+def logged_in(home: Path, stack: DevStack) -> OpenCode:
+    opencode = OpenCode(home)
+    result = opencode("auth", "login", stack.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return opencode
+
+
+@pytest.fixture(scope="module")
+def opencode(stack: DevStack, tmp_path_factory: pytest.TempPathFactory) -> OpenCode:
+    return logged_in(tmp_path_factory.mktemp("opencode-home"), stack)
+
+
+def test_login_runs_the_served_command_and_stores_a_working_token(
+    opencode: OpenCode, stack: DevStack
+) -> None:
+    login = opencode.stored_logins()[stack.url]
+    assert (login["type"], login["key"]) == ("wellknown", "CF_ACCESS_TOKEN")
+    response = httpx.get(f"{stack.url}/whoami", headers={"cf-access-token": login["token"]})
+    assert response.json() == {
+        "user_id": anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL),
+        "kind": "user",
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "model_id"),
+    [
+        ("anthropic/claude-sonnet-5", "anthropic", "claude-sonnet-5"),
+        ("openai/gpt-5", "openai", "gpt-5"),
+    ],
+)
+def test_run_gets_the_providers_answer_through_the_worker(
+    opencode: OpenCode,
+    stack: DevStack,
+    gateway: FakeGateway,
+    model: str,
+    provider: str,
+    model_id: str,
+) -> None:
+    result = opencode("run", "-m", model, "hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert answer_text(provider, model_id) in result.stdout
+    token = opencode.stored_logins()[stack.url]["token"]
+    user_id = anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL)
+    reached = [seen for seen in gateway.seen if seen.provider == provider]
+    assert reached, f"nothing reached {provider}"
+    for seen in gateway.seen:
+        assert json.loads(seen.header("cf-aig-metadata") or "{}") == {"userId": user_id}
+        assert token not in repr(seen.headers)
+        assert seen.header("cf-access-token") is None
+    if provider == "openai":
+        assert all(seen.json().get("store") is False for seen in reached)
+
+
+def test_the_users_own_config_wins_over_the_served_default(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    opencode = logged_in(tmp_path / "home", stack)
+    own = tmp_path / "home" / ".config" / "opencode" / "opencode.json"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    own.write_text(
+        json.dumps({"$schema": "https://opencode.ai/config.json", "model": "openai/gpt-5-mini"})
+    )
+    result = opencode("run", "hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert answer_text("openai", "gpt-5-mini") in result.stdout
+    assert "anthropic stand-in, model claude-sonnet-5" not in result.stdout
+
+
+def test_only_the_local_stack_serves_the_dev_login_command(stack: DevStack) -> None:
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["auth"]["command"]
+    assert served[1].endswith("dev_token.py")
+    built = json.loads((ROOT / "src" / "build" / "opencode.json").read_text())
+    assert built["auth"]["command"][:3] == ["cloudflared", "access", "login"]
+    assert "dev_token" not in (ROOT / "src" / "build" / "opencode.json").read_text()
