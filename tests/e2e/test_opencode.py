@@ -18,7 +18,7 @@ from fake_providers import answer_text
 from offline_runtime import ROOT
 from opencode_proxy.identity import anonymous_id
 
-OPENCODE = ROOT / "node_modules" / ".bin" / "opencode"
+OPENCODE = ROOT / "node_modules" / "opencode-linux-x64" / "bin" / "opencode"
 # Variables that would hand OpenCode credentials or config from outside the test.
 FOREIGN = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY", "CF_ACCESS_TOKEN")
 
