@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         f"opencode-proxy is running at {url} (discovery: {url}/.well-known/opencode)\n"
         "Local stand-ins answer for Access, AI Gateway and models.dev; nothing leaves "
         "this machine.\nTry it:\n"
-        f"  npx opencode auth login {url}\n"
-        '  npx opencode run "hello"\n'
+        f"  opencode auth login {url}\n"
+        '  opencode run "hello"\n'
         "Ctrl-C stops everything. The Worker's log follows.",
         flush=True,
     )
