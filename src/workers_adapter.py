@@ -19,7 +19,7 @@ from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response, error_response
 from opencode_proxy.ports import Fetched, Platform, UpstreamAnswer
 from opencode_proxy.router import App
-from opencode_proxy.settings import Settings
+from opencode_proxy.settings import SettingError, Settings
 
 SETTINGS = (
     "ACCESS_TEAM_DOMAIN",
@@ -40,21 +40,31 @@ def _js_object(value: Mapping[str, Any]) -> Any:
     return to_js(dict(value), dict_converter=js.Object.fromEntries)
 
 
+def _binding(env: Any, name: str, section: str) -> Any:
+    """A binding looked up when first used, so a missing one fails only what needs it."""
+    binding = getattr(env, name, None)
+    if binding is None:
+        raise SettingError(name, "binding is missing", f"add it under {section} in wrangler.toml")
+    return binding
+
+
 class KvNamespace:
     """The `KeyValue` port on a KV binding (as wrapped by the workers SDK)."""
 
-    def __init__(self, binding: Any) -> None:
-        self._binding = binding
+    def __init__(self, env: Any, name: str) -> None:
+        self._env = env
+        self._name = name
 
     async def get(self, key: str) -> str | None:
-        value = await self._binding.get(key)
+        value = await _binding(self._env, self._name, "[[kv_namespaces]]").get(key)
         return None if value is None else str(value)
 
     async def put(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        binding = _binding(self._env, self._name, "[[kv_namespaces]]")
         if ttl_seconds is None:
-            await self._binding.put(key, value)
+            await binding.put(key, value)
         else:
-            await self._binding.put(key, value, {"expirationTtl": ttl_seconds})
+            await binding.put(key, value, {"expirationTtl": ttl_seconds})
 
 
 async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
@@ -92,14 +102,15 @@ async def upstream(
 class GatewayUrls:
     """The `GatewayUrl` port on the AI binding, one lookup per provider per isolate."""
 
-    def __init__(self, ai: Any) -> None:
-        self._ai = ai
+    def __init__(self, env: Any) -> None:
+        self._env = env
         self._urls: dict[tuple[str, str], str] = {}
 
     async def __call__(self, gateway_id: str, provider: str) -> str:
         key = (gateway_id, provider)
         if key not in self._urls:
-            self._urls[key] = str(await self._ai.gateway(gateway_id).getUrl(provider))
+            ai = _binding(self._env, "AI", "[ai]")
+            self._urls[key] = str(await ai.gateway(gateway_id).getUrl(provider))
         return self._urls[key]
 
 
@@ -128,13 +139,13 @@ def _get_app(env: Any) -> App:
     if _app is None:
         settings = Settings.from_lookup(lambda name: getattr(env, name, None), SETTINGS)
         platform = Platform(
-            cache=KvNamespace(env.CATALOG),
-            users=KvNamespace(env.USERS),
+            cache=KvNamespace(env, "CATALOG"),
+            users=KvNamespace(env, "USERS"),
             http_get=http_get,
             rs256=WebCryptoRs256(),
             clock=time.time,
             upstream=upstream,
-            gateway_url=GatewayUrls(env.AI),
+            gateway_url=GatewayUrls(env),
         )
         _app = App(Discovery.from_file(), settings, platform)
     return _app

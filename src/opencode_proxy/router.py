@@ -106,11 +106,10 @@ class App:
             return signed_in
         assert signed_in.identity is not None
         try:
-            gateway = self.gateway
+            return await self.gateway.forward(call.request, signed_in.identity, provider, rest)
         except SettingError as exc:
             log.error("configuration: %s", exc)
             return error_response(500, "config_error", str(exc))
-        return await gateway.forward(call.request, signed_in.identity, provider, rest)
 
     async def _sign_in(self, call: Call) -> Call | Response:
         """The call with its caller's identity, or the error response that refuses it."""

@@ -16,10 +16,10 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 class SettingError(Exception):
     """A setting is missing or unusable; the message names it and says how to fix it."""
 
-    def __init__(self, name: str, problem: str) -> None:
-        if name in SECRETS:
+    def __init__(self, name: str, problem: str, fix: str | None = None) -> None:
+        if fix is None and name in SECRETS:
             fix = f"run `npx wrangler secret put {name}`"
-        else:
+        elif fix is None:
             fix = f"set {name} under [vars] in wrangler.toml"
         super().__init__(f"{name} {problem}: {fix}.")
         self.name = name

@@ -13,6 +13,7 @@ from opencode_proxy.http import Request
 from opencode_proxy.identity import Identity, anonymous_id
 from opencode_proxy.ports import UpstreamAnswer
 from opencode_proxy.proxy import Gateway, UnsafePath, check_rest, split_route
+from opencode_proxy.settings import SettingError
 from support import cpython
 
 IDENTITY = Identity("0f8fad5b-d9cb-869f-a165-70867728950e", "user", "a@example.com")
@@ -236,3 +237,17 @@ def test_a_missing_gateway_setting_is_named(access: LocalAccess, missing: str) -
     assert response.status == 500
     assert missing in json.loads(response.body)["error"]["message"]
     assert upstream.calls == []
+
+
+def test_a_missing_ai_binding_is_named(access: LocalAccess) -> None:
+    async def no_binding(gateway_id: str, provider: str) -> str:
+        raise SettingError("AI", "binding is missing", "add it under [ai] in wrangler.toml")
+
+    app = cpython.make_app(access)
+    object.__setattr__(app.platform, "gateway_url", no_binding)
+    response = cpython.call(app, "POST", "https://ai.example.com/openai/responses", signed(access))
+    assert response.status == 500
+    assert json.loads(response.body)["error"] == {
+        "type": "config_error",
+        "message": "AI binding is missing: add it under [ai] in wrangler.toml.",
+    }
