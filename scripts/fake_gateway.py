@@ -119,6 +119,9 @@ class FakeGateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Head and body go out in separate writes; with Nagle on, each answer would
+            # wait for the client's delayed ACK (40 ms) and swamp every measurement.
+            disable_nagle_algorithm = True
 
             def handle_one(self) -> None:
                 parts = urlsplit(self.path)
