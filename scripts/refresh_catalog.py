@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     store = CatalogStore(WranglerKv("CATALOG", args.local), time.time)
     providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
     outcome = asyncio.run(
-        Refresher(store, http_get, time.time, url=args.url, providers=providers).run()
+        Refresher(store, http_get, time.time, print, url=args.url, providers=providers).run()
     )
     return 1 if outcome.startswith("kept") else 0
 

@@ -146,13 +146,15 @@ def _get_app(env: Any) -> App:
             clock=time.time,
             upstream=upstream,
             gateway_url=GatewayUrls(env),
+            log_line=js.console.log,
         )
         _app = App(Discovery.from_file(), settings, platform)
     return _app
 
 
 def to_core_request(js_request: Any) -> Request:
-    headers = {str(name).lower(): str(value) for name, value in js_request.headers}
+    # One conversion for all headers; Headers already yields lower-case names.
+    headers = js.Object.fromEntries(js_request.headers).to_py()
     return Request(
         method=str(js_request.method),
         url=str(js_request.url),

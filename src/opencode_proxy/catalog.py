@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .ports import Clock, HttpGet, KeyValue
+from .ports import Clock, HttpGet, KeyValue, LogLine
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ class Refresher:
     store: CatalogStore
     http_get: HttpGet
     clock: Clock
+    log_line: LogLine
     url: str = DEFAULT_URL
     providers: Sequence[str] = DEFAULT_PROVIDERS
 
@@ -229,7 +230,7 @@ class Refresher:
         except Exception as exc:  # a cron must exit cleanly whatever happened
             log.exception("catalog refresh failed")
             outcome = f"kept the previous catalog: unexpected {type(exc).__name__}"
-        print(json.dumps({"event": "catalog", "outcome": outcome}), flush=True)
+        self.log_line(json.dumps({"event": "catalog", "outcome": outcome}))
         return outcome
 
     async def _refresh(self) -> str:

@@ -6,34 +6,33 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """An incoming request. Header names are lower-case; `body` is the runtime's stream."""
+    """An incoming request. Header names are lower-case; `body` is the runtime's stream.
+
+    The URL is split once, here: path, query and origin are read on every request.
+    """
 
     method: str
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: object | None = None
+    path: str = field(init=False)
+    query: str = field(init=False)
+    origin: str = field(init=False)
 
-    @property
-    def parts(self) -> SplitResult:
-        return urlsplit(self.url)
-
-    @property
-    def path(self) -> str:
-        return self.parts.path or "/"
-
-    @property
-    def origin(self) -> str:
-        """Scheme and host[:port] as the client reached the Worker."""
-        parts = self.parts
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
         host = parts.netloc.rpartition("@")[2]
-        return f"{parts.scheme}://{host}"
+        object.__setattr__(self, "path", parts.path or "/")
+        object.__setattr__(self, "query", parts.query)
+        # Scheme and host[:port] as the client reached the Worker.
+        object.__setattr__(self, "origin", f"{parts.scheme}://{host}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,8 @@ class GatewayUrl(Protocol):
 # Runs an awaitable after the response is sent (ctx.waitUntil in the Worker).
 Defer = Callable[[Awaitable[None]], None]
 Clock = Callable[[], float]
+# Writes one structured log line (console.log in the Worker, so Workers Logs indexes it).
+LogLine = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +84,4 @@ class Platform:
     clock: Clock
     upstream: Upstream
     gateway_url: GatewayUrl
+    log_line: LogLine

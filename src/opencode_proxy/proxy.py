@@ -6,6 +6,7 @@ the path below the provider, and only a path that means what it says.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from .headers import gateway_metadata, outbound_headers
 from .http import Request, Response, error_response
 from .identity import Identity
-from .ports import Clock, GatewayUrl, Upstream
+from .ports import Clock, GatewayUrl, LogLine, Upstream
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,12 @@ def check_rest(rest: str) -> None:
         raise UnsafePath("the path has empty, '.' or '..' segments")
 
 
+@functools.lru_cache(maxsize=4096)
+def _metadata(user_id: str) -> str:
+    """The `cf-aig-metadata` value of one user, built once per isolate."""
+    return gateway_metadata({"userId": user_id})
+
+
 @dataclass(frozen=True, slots=True)
 class Gateway:
     """The AI Gateway this Worker forwards to, and how."""
@@ -70,17 +77,16 @@ class Gateway:
     gateway_url: GatewayUrl
     upstream: Upstream
     clock: Clock
+    log_line: LogLine
 
     async def forward(
         self, request: Request, identity: Identity, provider: str, rest: str
     ) -> Response:
         base = await self.gateway_url(self.gateway_id, provider)
-        query = request.parts.query
+        query = request.query
         url = base.rstrip("/") + rest + (f"?{query}" if query else "")
         headers = outbound_headers(
-            request.headers,
-            gateway_token=self.token,
-            metadata=gateway_metadata({"userId": identity.user_id}),
+            request.headers, gateway_token=self.token, metadata=_metadata(identity.user_id)
         )
         started = self.clock()
         try:
@@ -97,7 +103,7 @@ class Gateway:
         self, identity: Identity, provider: str, rest: str, status: int, started: float
     ) -> None:
         # One line per proxied request; no token, email, query or body ever goes here.
-        print(
+        self.log_line(
             json.dumps(
                 {
                     "event": "proxy",
@@ -108,6 +114,5 @@ class Gateway:
                     "durationMs": round((self.clock() - started) * 1000, 1),
                 },
                 separators=(",", ":"),
-            ),
-            flush=True,
+            )
         )

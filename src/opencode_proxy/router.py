@@ -136,6 +136,7 @@ class App:
             gateway_url=self.platform.gateway_url,
             upstream=self.platform.upstream,
             clock=self.platform.clock,
+            log_line=self.platform.log_line,
         )
 
     @cached_property
@@ -216,6 +217,7 @@ class App:
             self.catalog,
             self.platform.http_get,
             self.platform.clock,
+            self.platform.log_line,
             url=self.settings.values.get("CATALOG_URL", DEFAULT_URL),
             providers=providers or DEFAULT_PROVIDERS,
         )

@@ -125,6 +125,7 @@ def make_app(
         clock=clock or time.time,
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
+        log_line=print,
     )
     return App(Discovery.from_file(compiled), Settings(values), platform)
 

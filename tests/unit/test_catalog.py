@@ -145,7 +145,9 @@ class ModelsDev:
 
 def refresh(kv: MemoryKV, source: ModelsDev, clock: Clock) -> str:
     store = CatalogStore(kv, clock)
-    return asyncio.run(Refresher(store, source, clock, url="https://models.test/api.json").run())
+    return asyncio.run(
+        Refresher(store, source, clock, print, url="https://models.test/api.json").run()
+    )
 
 
 def stored(kv: MemoryKV) -> Catalog:

@@ -110,7 +110,7 @@ async def gateway_url(gateway_id: str, provider: str) -> str:
 
 
 def gateway(upstream: FakeUpstream) -> Gateway:
-    return Gateway("gw", "gw-secret", gateway_url, upstream, clock=lambda: 100.0)
+    return Gateway("gw", "gw-secret", gateway_url, upstream, clock=lambda: 100.0, log_line=print)
 
 
 def test_forward_keeps_method_path_query_and_passes_the_answer_on(
