@@ -100,6 +100,11 @@ def echo(seen: Seen, reply: Reply) -> None:
     reply.json(200, {"provider": seen.provider, "rest": seen.rest, "query": seen.query})
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # room for every concurrent benchmark client at once
+
+
 @dataclass
 class FakeGateway:
     """The gateway on 127.0.0.1; a context manager. `token` is the expected gateway token."""
@@ -107,7 +112,7 @@ class FakeGateway:
     token: str
     responders: dict[str, Responder] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    _server: _Server | None = None
 
     @property
     def url(self) -> str:
@@ -170,8 +175,7 @@ class FakeGateway:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `seen` instead."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
