@@ -98,7 +98,7 @@ class Target:
 
 
 def direct_target(gateway: FakeGateway) -> Target:
-    port = int(gateway.url.rsplit(":", 1)[1])
+    port = int(gateway.origin.rsplit(":", 1)[1])
     metadata = json.dumps({"userId": "00000000-0000-8000-8000-000000000000"})
     return Target(
         "direct",
@@ -129,7 +129,7 @@ def _variables(access: LocalAccess, gateway: FakeGateway) -> dict[str, str]:
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
-        "OFFLINE_GATEWAY_URL": gateway.url,
+        "OFFLINE_GATEWAY_URL": gateway.origin,
     }
 
 

@@ -16,7 +16,6 @@ import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from cryptography.hazmat.primitives import serialization
 
@@ -26,6 +25,7 @@ from fake_gateway import FakeGateway
 from fake_providers import RESPONDERS
 from local_access import LocalAccess, SigningKey
 from local_models_dev import LocalModelsDev
+from local_server import Service
 from offline_runtime import ROOT, OfflineWorker
 
 SAMPLE_MODELS_DEV = ROOT / "tests" / "fixtures" / "models_dev.json"
@@ -52,7 +52,7 @@ def dev_key(state: Path) -> SigningKey:
 
 
 @dataclass
-class DevStack:
+class DevStack(Service):
     """All local services; a context manager. `port` 0 picks a free one."""
 
     state: Path
@@ -92,7 +92,7 @@ class DevStack:
                 "USER_ID_KEY": DEV_USER_ID_KEY,
                 "AI_GATEWAY_ID": DEV_GATEWAY_ID,
                 "GATEWAY_TOKEN": DEV_GATEWAY_TOKEN,
-                "OFFLINE_GATEWAY_URL": self.gateway.url,
+                "OFFLINE_GATEWAY_URL": self.gateway.origin,
                 "CATALOG_URL": self.models_dev.url,
             },
         )
@@ -111,14 +111,3 @@ class DevStack:
             service = self.__dict__.get(part)
             if service is not None:
                 service.stop()
-
-    def __enter__(self) -> DevStack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

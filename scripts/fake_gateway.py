@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from local_server import LocalHttpServer, QuietHandler
 
 ACCOUNT = "local-account"
 KEEP_BODY = 1024 * 1024  # bodies up to this size are kept whole for assertions
@@ -100,29 +100,18 @@ def echo(seen: Seen, reply: Reply) -> None:
     reply.json(200, {"provider": seen.provider, "rest": seen.rest, "query": seen.query})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # room for every concurrent benchmark client at once
-
-
 @dataclass
-class FakeGateway:
+class FakeGateway(LocalHttpServer):
     """The gateway on 127.0.0.1; a context manager. `token` is the expected gateway token."""
 
     token: str
     responders: dict[str, Responder] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
-    _server: _Server | None = None
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeGateway:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
             # Head and body go out in separate writes; with Nagle on, each answer would
             # wait for the client's delayed ACK (40 ms) and swamp every measurement.
@@ -172,26 +161,4 @@ class FakeGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_one
 
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests read `seen` instead."""
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGateway:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return Handler

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from local_server import LocalHttpServer, QuietHandler
 
 CERTS_PATH = "/cdn-cgi/access/certs"
 
@@ -97,25 +97,31 @@ def access_claims(
 
 
 @dataclass
-class LocalAccess:
-    """The certs endpoint of a pretend Access team at http://127.0.0.1:<port>."""
+class LocalAccess(LocalHttpServer):
+    """The certs endpoint of a pretend Access team at http://127.0.0.1:<port>.
+
+    Unstarted, it stands for a team at `team_origin` (for in-process tests).
+    """
 
     published: list[SigningKey] = field(default_factory=list)
-    # The team's origin (token issuer); start() sets it to the local server's.
-    origin: str = "https://team.cloudflareaccess.com"
+    team_origin: str = "https://team.cloudflareaccess.com"
     # None serves the keys; an int answers with that status; "junk" serves garbage.
     failure: int | str | None = None
     certs_requests: int = 0
     last_request_at: float = float("-inf")  # time.monotonic() of the last certs request
-    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def origin(self) -> str:
+        """The team's origin, the tokens' issuer."""
+        return super().origin if self._server is not None else self.team_origin
 
     def certs_document(self) -> dict[str, Any]:
         return {"keys": [key.jwk() for key in self.published]}
 
-    def start(self) -> LocalAccess:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         access = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if self.path.split("?")[0] != CERTS_PATH:
                     self.send_error(404)
@@ -134,27 +140,4 @@ class LocalAccess:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests count requests instead of reading logs."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> LocalAccess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return Handler

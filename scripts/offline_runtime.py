@@ -23,8 +23,9 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from local_server import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIMS = ROOT / "tests" / "shims"
@@ -102,7 +103,7 @@ def stage(
 
 
 @dataclass
-class OfflineWorker:
+class OfflineWorker(Service):
     """The staged Worker running under `wrangler dev` on 127.0.0.1; a context manager."""
 
     workdir: Path
@@ -190,14 +191,3 @@ class OfflineWorker:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-
-    def __enter__(self) -> OfflineWorker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -42,6 +42,13 @@ def headers(stack: DevStack) -> dict[str, str]:
     return {"cf-access-token": stack.token()}
 
 
+@pytest.fixture
+def openai_client(stack: DevStack, headers: dict[str, str]) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=f"{stack.url}/openai", api_key=CLIENT_KEY, default_headers=headers, max_retries=0
+    )
+
+
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
 def test_anthropic_sdk(
     stack: DevStack, gateway: FakeGateway, headers: dict[str, str], stream: bool
@@ -70,11 +77,9 @@ def test_anthropic_sdk(
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
 def test_openai_sdk_chat_completions(
-    stack: DevStack, gateway: FakeGateway, headers: dict[str, str], stream: bool
+    stack: DevStack, gateway: FakeGateway, openai_client: openai.OpenAI, stream: bool
 ) -> None:
-    client = openai.OpenAI(
-        base_url=f"{stack.url}/openai", api_key=CLIENT_KEY, default_headers=headers, max_retries=0
-    )
+    client = openai_client
     messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
     if stream:
         chunks = client.chat.completions.create(model="gpt-5", messages=messages, stream=True)
@@ -88,11 +93,9 @@ def test_openai_sdk_chat_completions(
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
 def test_openai_sdk_responses(
-    stack: DevStack, gateway: FakeGateway, headers: dict[str, str], stream: bool
+    stack: DevStack, gateway: FakeGateway, openai_client: openai.OpenAI, stream: bool
 ) -> None:
-    client = openai.OpenAI(
-        base_url=f"{stack.url}/openai", api_key=CLIENT_KEY, default_headers=headers, max_retries=0
-    )
+    client = openai_client
     if stream:
         events = client.responses.create(model="gpt-5", input="hello", store=False, stream=True)
         text = "".join(e.delta for e in events if e.type == "response.output_text.delta")

@@ -59,7 +59,7 @@ def worker(
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
-        "OFFLINE_GATEWAY_URL": session_gateway.url,
+        "OFFLINE_GATEWAY_URL": session_gateway.origin,
         "CATALOG_URL": models_dev.url,
     }
     with OfflineWorker(tmp_path_factory.mktemp("worker"), variables=variables) as running:

@@ -30,7 +30,7 @@ def test_vectors_give_the_same_verdicts_in_workerd_and_cpython(
     worker: OfflineWorker, access: LocalAccess, vectors: list[access_vectors.Vector]
 ) -> None:
     # The same team origin, served in-process, for the CPython core.
-    twin = LocalAccess(published=list(access.published), origin=access.origin)
+    twin = LocalAccess(published=list(access.published), team_origin=access.origin)
     app = cpython.make_app(twin)
     mismatches = []
     with httpx.Client(base_url=worker.url, timeout=30) as client:
