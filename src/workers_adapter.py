@@ -21,16 +21,6 @@ from opencode_proxy.ports import Fetched, Platform, UpstreamAnswer
 from opencode_proxy.router import App
 from opencode_proxy.settings import SettingError, Settings
 
-SETTINGS = (
-    "ACCESS_TEAM_DOMAIN",
-    "ACCESS_AUD",
-    "USER_ID_KEY",
-    "ALLOW_SERVICE_TOKENS",
-    "AI_GATEWAY_ID",
-    "GATEWAY_TOKEN",
-    "CATALOG_URL",
-    "CATALOG_PROVIDERS",
-)
 RSASSA = "RSASSA-PKCS1-v1_5"
 
 _app: App | None = None
@@ -137,7 +127,7 @@ def _get_app(env: Any) -> App:
     """One App per isolate (its caches live as long as the isolate)."""
     global _app
     if _app is None:
-        settings = Settings.from_lookup(lambda name: getattr(env, name, None), SETTINGS)
+        settings = Settings.from_lookup(lambda name: getattr(env, name, None))
         platform = Platform(
             cache=KvNamespace(env, "CATALOG"),
             users=KvNamespace(env, "USERS"),

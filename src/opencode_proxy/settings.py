@@ -8,6 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+# Every setting the Worker reads ([vars] and secrets), see the README's table.
+NAMES = (
+    "ACCESS_TEAM_DOMAIN",
+    "ACCESS_AUD",
+    "USER_ID_KEY",
+    "ALLOW_SERVICE_TOKENS",
+    "AI_GATEWAY_ID",
+    "GATEWAY_TOKEN",
+    "CATALOG_URL",
+    "CATALOG_PROVIDERS",
+)
 # Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.
 SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -32,9 +43,10 @@ class Settings:
     values: dict[str, str]
 
     @classmethod
-    def from_lookup(cls, lookup: Callable[[str], object], names: tuple[str, ...]) -> Settings:
+    def from_lookup(cls, lookup: Callable[[str], object]) -> Settings:
+        """The non-empty values of every known setting, as `lookup` finds them."""
         found = {}
-        for name in names:
+        for name in NAMES:
             value = lookup(name)
             if isinstance(value, str) and value.strip():
                 found[name] = value.strip()

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import build_config
+from opencode_proxy.settings import NAMES, SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"
@@ -57,3 +58,12 @@ def test_wrangler_toml_binds_kv_ai_and_the_hourly_cron_and_holds_no_secret() -> 
     assert config["triggers"]["crons"] == ["0 * * * *"]
     assert {"ACCESS_TEAM_DOMAIN", "ACCESS_AUD", "AI_GATEWAY_ID"} <= set(config["vars"])
     assert not {"GATEWAY_TOKEN", "USER_ID_KEY"} & set(config["vars"])
+
+
+def test_every_setting_is_documented_and_every_var_is_one_the_worker_reads() -> None:
+    readme = (ROOT / "README.md").read_text()
+    variables = set(tomllib.loads((ROOT / "wrangler.toml").read_text())["vars"])
+    for name in NAMES:
+        assert f"| `{name}` |" in readme, name
+        assert (name in SECRETS) != (name in variables), name
+    assert variables <= set(NAMES)

@@ -10,6 +10,7 @@ import access_vectors
 from local_access import LocalAccess, SigningKey, access_claims
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
+from opencode_proxy.settings import SettingError, Settings
 from support.cpython import AUDIENCE, USER_ID_KEY, Clock, MemoryKV, call, make_app
 
 URL = "https://ai.example.com/whoami"
@@ -248,3 +249,11 @@ def test_discovery_and_health_stay_public(access: LocalAccess) -> None:
     app = make_app(access, settings={})
     assert call(app, "GET", "https://ai.example.com/.well-known/opencode").status == 200
     assert call(app, "GET", "https://ai.example.com/healthz").status == 200
+
+
+def test_settings_keep_only_known_non_empty_values() -> None:
+    found = {"ACCESS_AUD": "  aud  ", "USER_ID_KEY": "", "UNRELATED": "x", "GATEWAY_TOKEN": 7}
+    settings = Settings.from_lookup(found.get)
+    assert settings.values == {"ACCESS_AUD": "aud"}
+    with pytest.raises(SettingError, match="run `npx wrangler secret put USER_ID_KEY`"):
+        settings.require("USER_ID_KEY")
