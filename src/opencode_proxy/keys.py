@@ -19,7 +19,8 @@ from .ports import Clock, HttpGet, KeyValue, Rs256
 
 log = logging.getLogger(__name__)
 
-KV_KEY = "access:certs"
+# Keyed by the certs URL, so keys of a previous team domain are never reused.
+KV_PREFIX = "access:certs:"
 MAX_AGE_SECONDS = 3600.0
 REFETCH_INTERVAL_SECONDS = 10.0
 
@@ -71,6 +72,7 @@ class KeySet:
         refetch_interval: float = REFETCH_INTERVAL_SECONDS,
     ) -> None:
         self.certs_url = certs_url
+        self._kv_key = KV_PREFIX + certs_url
         self._http_get = http_get
         self._kv = kv
         self._rs256 = rs256
@@ -132,7 +134,7 @@ class KeySet:
         try:
             stored = [{"kid": kid, **jwk} for kid, jwk in jwks.items()]
             await self._kv.put(
-                KV_KEY, json.dumps({"fetched_at": self._loaded.fetched_at, "keys": stored})
+                self._kv_key, json.dumps({"fetched_at": self._loaded.fetched_at, "keys": stored})
             )
         except Exception as exc:  # the keys work without the KV copy
             log.warning("could not cache access keys in KV: %s", type(exc).__name__)
@@ -141,7 +143,7 @@ class KeySet:
     async def _load_from_kv(self) -> None:
         self._kv_checked = True
         try:
-            raw = await self._kv.get(KV_KEY)
+            raw = await self._kv.get(self._kv_key)
         except Exception as exc:  # KV trouble only costs a fetch
             log.warning("could not read cached access keys from KV: %s", type(exc).__name__)
             return

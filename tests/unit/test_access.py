@@ -257,3 +257,21 @@ def test_settings_keep_only_known_non_empty_values() -> None:
     assert settings.values == {"ACCESS_AUD": "aud"}
     with pytest.raises(SettingError, match="run `npx wrangler secret put USER_ID_KEY`"):
         settings.require("USER_ID_KEY")
+
+
+def test_cached_keys_of_another_team_are_not_used(access: LocalAccess) -> None:
+    cache = MemoryKV()
+    token = KEYS["access-1"].sign(access_claims(access.origin, AUDIENCE))
+    assert whoami(make_app(access, cache=cache), {"cf-access-token": token}).status == 200
+    # The other team happens to use the same kid for a different key.
+    same_kid = SigningKey("access-1", KEYS["access-2"].private_key)
+    other = LocalAccess(published=[same_kid], team_origin="https://other.example.com")
+    settings = {
+        "ACCESS_TEAM_DOMAIN": other.origin,
+        "ACCESS_AUD": AUDIENCE,
+        "USER_ID_KEY": USER_ID_KEY,
+    }
+    app = make_app(other, settings=settings, cache=cache)
+    fresh = same_kid.sign(access_claims(other.origin, AUDIENCE))
+    assert whoami(app, {"cf-access-token": fresh}).status == 200
+    assert other.certs_requests == 1
