@@ -153,7 +153,11 @@ def start_wrangler_dev(work: Path, variables: dict[str, str], token: str) -> Run
     started = time.monotonic()
     worker = OfflineWorker(work / "wrangler-dev", variables=variables, ready_timeout=120)
     worker.start()
-    cold = _first_proxied(worker.port, token, started, started + 120)
+    try:
+        cold = _first_proxied(worker.port, token, started, started + 120)
+    except BaseException:
+        worker.stop()
+        raise
     assert worker.process is not None
     return Runtime("wrangler dev", worker.port, worker.process.pid, cold, worker.stop)
 
@@ -178,13 +182,17 @@ def start_miniflare(work: Path, variables: dict[str, str], token: str) -> Runtim
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    cold = _first_proxied(port, token, started, started + 120)
 
     def stop() -> None:
         os.killpg(process.pid, 15)
         process.wait(timeout=10)
         log.close()
 
+    try:
+        cold = _first_proxied(port, token, started, started + 120)
+    except BaseException:
+        stop()
+        raise
     return Runtime("miniflare", port, process.pid, cold, stop)
 
 
