@@ -356,18 +356,33 @@ def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
     assert (seen.provider, seen.rest) == ("anthropic", "/v1/messages")
 
 
-def test_crlf_in_a_header_cannot_inject_headers(
+def test_injected_header_lines_cannot_set_gateway_headers(
     worker: OfflineWorker, token: str, gateway: FakeGateway
 ) -> None:
+    # What a CRLF smuggled into a header value becomes on the wire: extra header lines.
     injected = (
         f"cf-access-token: {token}\r\n"
         "x-note: a\r\ncf-aig-authorization: Bearer injected\r\n"
-        "x-other: b\r\nhost: evil.example\r\n"
+        'x-other: b\r\ncf-aig-metadata: {"userId":"spoofed"}\r\n'
     ).encode()
-    _raw_request(worker, "/openai/models", injected)
-    for seen in gateway.seen:
-        assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
-        assert seen.header("host") != "evil.example"
+    status, _ = _raw_request(worker, "/openai/models", injected)
+    assert status == 200
+    (seen,) = gateway.seen
+    assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
+    assert json.loads(seen.header("cf-aig-metadata") or "") == {
+        "userId": anonymous_id(cpython.USER_ID_KEY, EMAIL)
+    }
+
+
+def test_a_smuggled_host_never_reaches_the_gateway(
+    worker: OfflineWorker, token: str, gateway: FakeGateway
+) -> None:
+    status, _ = _raw_request(
+        worker, "/openai/models", f"cf-access-token: {token}\r\nhost: evil.example\r\n".encode()
+    )
+    # A second Host line is refused before the Worker runs (wrangler's proxy answers 500).
+    assert status >= 400
+    assert gateway.seen == []
 
 
 def test_proxied_requests_are_logged_without_secrets(
