@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-# The proxy's route prefixes; a provider's base_url must point at one of them.
-PROXY_PREFIXES = ("anthropic", "openai", "google-ai-studio", "compat", "workers-ai")
+from opencode_proxy.proxy import PROVIDERS
+
 BASE_URL = "{baseURL}"
 
 
@@ -149,8 +149,8 @@ class Provider(Strict):
     @model_validator(mode="after")
     def _check_base_url(self) -> Provider:
         prefix = self.base_url.removeprefix(BASE_URL + "/").split("/", 1)[0]
-        if not self.base_url.startswith(BASE_URL + "/") or prefix not in PROXY_PREFIXES:
-            routes = ", ".join(f"{BASE_URL}/{p}" for p in PROXY_PREFIXES)
+        if not self.base_url.startswith(BASE_URL + "/") or prefix not in PROVIDERS:
+            routes = ", ".join(f"{BASE_URL}/{p}" for p in PROVIDERS)
             raise PydanticCustomError(
                 "base_url", "base_url must start with one of: {routes}", {"routes": routes}
             )

@@ -21,8 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local_server import LocalHttpServer, QuietHandler
-
-CERTS_PATH = "/cdn-cgi/access/certs"
+from opencode_proxy.router import CERTS_PATH
 
 
 def _b64url_uint(value: int) -> str:
