@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -36,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
 import build_config  # noqa: E402
-from fake_gateway import ACCOUNT, FakeGateway, Reply, Seen  # noqa: E402
-from local_access import LocalAccess, SigningKey, access_claims  # noqa: E402
-from offline_runtime import OfflineWorker, free_port, stage  # noqa: E402
+from devstack.access import LocalAccess, SigningKey, access_claims  # noqa: E402
+from devstack.gateway import ACCOUNT, FakeGateway, Reply, Seen  # noqa: E402
+from devstack.runtime import LocalWorker  # noqa: E402
 
 AUDIENCE = "bench-aud"
 GATEWAY_TOKEN = "bench-gateway-token"  # noqa: S105 (the local fake gateway's)
@@ -122,14 +121,13 @@ class Runtime:
     stop: Callable[[], None]
 
 
-def _variables(access: LocalAccess, gateway: FakeGateway) -> dict[str, str]:
+def _variables(access: LocalAccess) -> dict[str, str]:
     return {
         "ACCESS_TEAM_DOMAIN": access.origin,
         "ACCESS_AUD": AUDIENCE,
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
-        "OFFLINE_GATEWAY_URL": gateway.origin,
     }
 
 
@@ -149,51 +147,20 @@ def _first_proxied(port: int, token: str, started: float, deadline: float) -> fl
     raise RuntimeError(f"no proxied answer on port {port} within the deadline: {last}")
 
 
-def start_wrangler_dev(work: Path, variables: dict[str, str], token: str) -> Runtime:
+def start_workerd(
+    work: Path, gateway: FakeGateway, variables: dict[str, str], token: str
+) -> Runtime:
+    """The Worker in workerd, measured on its direct socket (no front worker in the way)."""
     started = time.monotonic()
-    worker = OfflineWorker(work / "wrangler-dev", variables=variables, ready_timeout=120)
+    worker = LocalWorker(work / "workerd", gateway.origin, variables=variables, ready_timeout=120)
     worker.start()
     try:
-        cold = _first_proxied(worker.port, token, started, started + 120)
+        cold = _first_proxied(worker.direct_port, token, started, started + 120)
     except BaseException:
         worker.stop()
         raise
     assert worker.process is not None
-    return Runtime("wrangler dev", worker.port, worker.process.pid, cold, worker.stop)
-
-
-def start_miniflare(work: Path, variables: dict[str, str], token: str) -> Runtime:
-    folder = work / "miniflare"
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    stage(folder, variables={})
-    (folder / "vars.json").write_text(json.dumps(variables))
-    port = free_port()
-    log = (folder / "miniflare.log").open("wb")
-    process = subprocess.Popen(
-        [
-            "node",
-            str(ROOT / "benchmarks" / "miniflare_direct.mjs"),
-            str(folder),
-            str(port),
-            str(folder / "vars.json"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-    def stop() -> None:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=10)
-        log.close()
-
-    try:
-        cold = _first_proxied(port, token, started, started + 120)
-    except BaseException:
-        stop()
-        raise
-    return Runtime("miniflare", port, process.pid, cold, stop)
+    return Runtime("workerd", worker.direct_port, worker.process.pid, cold, worker.stop)
 
 
 # --- process accounting -------------------------------------------------------------------
@@ -557,13 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="requests per phase")
     parser.add_argument("--out", type=Path, default=ROOT / ".local" / "bench" / "results.json")
-    parser.add_argument("--runtime", choices=("wrangler-dev", "miniflare", "both"), default="both")
     args = parser.parse_args(argv)
     if build_config.main([]) != 0:
         return 1
     work = args.out.parent
-    for stale in ("wrangler-dev", "miniflare"):
-        shutil.rmtree(work / stale, ignore_errors=True)  # start from empty local KV
+    shutil.rmtree(work / "workerd", ignore_errors=True)  # start from empty local KV
     work.mkdir(parents=True, exist_ok=True)
     key = SigningKey.generate()  # a new kid each run, as Access does on rotation
     report = Report(machine=machine())
@@ -577,16 +542,12 @@ def main(argv: list[str] | None = None) -> int:
             key.sign(access_claims(access.origin, AUDIENCE)) for _ in range(args.requests + 60)
         ]
         direct = direct_target(gateway)
-        variables = _variables(access, gateway)
-        starters = {"wrangler-dev": start_wrangler_dev, "miniflare": start_miniflare}
-        for name, start in starters.items():
-            if args.runtime not in (name, "both"):
-                continue
-            runtime = start(work, variables, tokens[0])
-            try:
-                report.runtimes[runtime.name] = measure(runtime, direct, tokens, args.requests)
-            finally:
-                runtime.stop()
+        variables = _variables(access)
+        runtime = start_workerd(work, gateway, variables, tokens[0])
+        try:
+            report.runtimes[runtime.name] = measure(runtime, direct, tokens, args.requests)
+        finally:
+            runtime.stop()
         report.core = core_cpu_us(tokens[0], access)
     args.out.write_text(json.dumps(report.__dict__, indent=2) + "\n")
     print(f"machine: {report.machine['cpu']}, {report.machine['cores']} cores")

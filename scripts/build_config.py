@@ -1,6 +1,6 @@
 """Compile `config-src/` into the discovery document the Worker serves.
 
-    python scripts/build_config.py [--src config-src] [--out src/build/opencode.json]
+    python scripts/build_config.py [--src config-src] [--out build/opencode.json]
 
 Every file is validated; any error is reported as `<file>: <field.path>: <reason>`
 and nothing is written. The same sources always give byte-identical output.
@@ -22,12 +22,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-import config_schema as schema
+from toolkit import config_schema as schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = ROOT / "config-src"
-# Under src/ because wrangler only uploads files below the entry module's folder.
-DEFAULT_OUT = ROOT / "src" / "build" / "opencode.json"
+DEFAULT_OUT = ROOT / "build" / "opencode.json"
 OPENCODE_SCHEMA = "https://opencode.ai/config.json"
 TOKEN_HEADER = "cf-access-token"  # noqa: S105 (a header name, not a secret)
 # OpenCode's built-in agents, which commands may name without defining.
@@ -222,6 +221,13 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def report(exc: BuildError) -> None:
+    """Every problem on stderr, one line each."""
+    print(f"config build failed, nothing written ({len(exc.problems)} problems):", file=sys.stderr)
+    for line in exc.problems:
+        print(f"  {line}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="config source folder")
@@ -230,11 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         document = compile_config(args.src)
     except BuildError as exc:
-        print(
-            f"config build failed, nothing written ({len(exc.problems)} problems):", file=sys.stderr
-        )
-        for line in exc.problems:
-            print(f"  {line}", file=sys.stderr)
+        report(exc)
         return 1
     write_atomically(args.out, render(document))
     print(f"wrote {args.out}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore, Refresher
 from opencode_proxy.ports import Fetched
-from wrangler_kv import WranglerKv
+from toolkit.wrangler_kv import KvCommandError, namespace
 
 
 async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         "--providers", default=",".join(DEFAULT_PROVIDERS), help="models.dev provider ids"
     )
     args = parser.parse_args(argv)
-    store = CatalogStore(WranglerKv("CATALOG", args.local), time.time)
+    try:
+        store = CatalogStore(namespace("CATALOG", args.local), time.time)
+    except KvCommandError as exc:
+        print(f"cannot open the CATALOG namespace: {exc}", file=sys.stderr)
+        return 1
     providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
     outcome = asyncio.run(
         Refresher(store, http_get, time.time, print, url=args.url, providers=providers).run()

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from opencode_proxy.identity import user_identity
-from wrangler_kv import KvCommandError, WranglerKv
+from toolkit.wrangler_kv import KvCommandError, namespace
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     try:
-        value = asyncio.run(WranglerKv("USERS", args.local).get(args.user_id))
+        value = asyncio.run(namespace("USERS", args.local).get(args.user_id))
     except KvCommandError as exc:
         print(f"cannot read the USERS namespace: {exc}", file=sys.stderr)
         return 1

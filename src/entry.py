@@ -11,5 +11,7 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request: Any) -> Any:
         return await handle_fetch(request, self.env, self.ctx)
 
-    async def scheduled(self, controller: Any, env: Any, ctx: Any) -> None:
-        await handle_scheduled(env)
+    async def scheduled(self, controller: Any, env: Any = None, ctx: Any = None) -> None:
+        # The runtime's own `env` argument is None for a cron event (or absent when the
+        # event comes over a service binding); the bindings are always on self.env.
+        await handle_scheduled(self.env)

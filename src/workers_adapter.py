@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import js
-from pyodide.ffi import JsException, to_js
+from pyodide.ffi import JsException, jsnull, to_js
 
 from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response, error_response
@@ -124,8 +124,14 @@ class WebCryptoRs256:
 
 
 def _get_app(env: Any) -> App:
-    """One App per isolate (its caches live as long as the isolate)."""
+    """One App per isolate (its caches live as long as the isolate).
+
+    It is built only from a real env: an event without bindings must fail alone,
+    never leave an App without settings behind for every later request.
+    """
     global _app
+    if env is None or env is jsnull:
+        raise CompiledConfigError("the event carried no env (bindings); nothing was done")
     if _app is None:
         settings = Settings.from_lookup(lambda name: getattr(env, name, None))
         platform = Platform(

@@ -18,7 +18,7 @@ from typing import Any
 
 import jwt
 
-from local_access import SigningKey, access_claims
+from devstack.access import SigningKey, access_claims
 
 KEYS = Path(__file__).resolve().parent / "keys"
 Verdict = tuple[int, str, str]

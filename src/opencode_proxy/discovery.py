@@ -12,7 +12,8 @@ from typing import Any
 from .catalog import Catalog
 
 BASE_URL_PLACEHOLDER = "{baseURL}"
-COMPILED_PATH = Path(__file__).resolve().parent.parent / "build" / "opencode.json"
+# The build lays the compiled config beside the package (build/worker/opencode.json).
+COMPILED_PATH = Path(__file__).resolve().parent.parent / "opencode.json"
 
 
 class CompiledConfigError(Exception):
@@ -46,7 +47,7 @@ class Discovery:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise CompiledConfigError(
-                f"{path.name} not found: run `python scripts/build_config.py` before deploying"
+                f"{path.name} not found: run `python scripts/build.py` before deploying"
             ) from None
         except (OSError, ValueError) as exc:
             raise CompiledConfigError(f"{path.name} is unreadable: {exc}") from None

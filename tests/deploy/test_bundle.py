@@ -8,6 +8,8 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import build_config
 from opencode_proxy.settings import NAMES, SECRETS
 
@@ -16,8 +18,10 @@ NODE = ROOT / "node_modules" / ".bin" / "node"
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
 
 
-def test_dry_run_bundle_holds_the_entry_and_the_compiled_config(tmp_path: Path) -> None:
-    outdir = tmp_path / "bundle"
+@pytest.fixture(scope="module")
+def upload(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `wrangler deploy` would upload, written out by its dry run (the build runs first)."""
+    outdir = tmp_path_factory.mktemp("upload")
     result = subprocess.run(
         [str(NODE), str(WRANGLER), "deploy", "--dry-run", "--outdir", str(outdir)],
         cwd=ROOT,
@@ -29,24 +33,36 @@ def test_dry_run_bundle_holds_the_entry_and_the_compiled_config(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "--dry-run: exiting now." in result.stdout
+    return outdir
 
-    assert (outdir / "entry.py").read_text() == (ROOT / "src" / "entry.py").read_text()
-    assert (outdir / "workers_adapter.py").is_file()
-    assert (outdir / "opencode_proxy" / "router.py").is_file()
-    compiled = json.loads((outdir / "build" / "opencode.json").read_text())
+
+def test_the_upload_holds_the_entry_the_core_and_the_compiled_config(upload: Path) -> None:
+    assert (upload / "entry.py").read_text() == (ROOT / "src" / "entry.py").read_text()
+    assert (upload / "workers_adapter.py").is_file()
+    assert (upload / "opencode_proxy" / "router.py").is_file()
+    compiled = json.loads((upload / "opencode.json").read_text())
     assert compiled == build_config.compile_config()
     assert compiled["auth"]["command"][:3] == ["cloudflared", "access", "login"]
-    # Test-only and dev-only stand-ins never reach production.
-    shipped = {p.name for p in outdir.rglob("*")}
-    assert not shipped & {
-        "offline_entry.py",
-        "_pyodide_entrypoint_helper.py",
-        "_cloudflare_compat_flags.py",
-        "dev_token.py",
-    }
-    bundle_text = "".join(p.read_text(errors="replace") for p in outdir.rglob("*") if p.is_file())
+
+
+def test_the_upload_vendors_the_locked_runtime_packages(upload: Path) -> None:
+    # Without them the Worker fails at start: the runtime ships no `workers` module.
+    vendored = upload / "python_modules"
+    assert (vendored / "workers" / "__init__.py").is_file()
+    assert (vendored / "jwt" / "__init__.py").is_file()
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"]}
+    assert (vendored / f"pyjwt-{locked['pyjwt']}.dist-info").is_dir()
+    assert (vendored / f"workers_runtime_sdk-{locked['workers-runtime-sdk']}.dist-info").is_dir()
+
+
+def test_nothing_local_reaches_the_upload(upload: Path) -> None:
+    shipped = {p.relative_to(upload).as_posix() for p in upload.rglob("*") if p.is_file()}
+    assert not [name for name in shipped if "devstack" in name or "front.js" in name]
+    assert not [name for name in shipped if name.endswith(".pyc")]
+    bundle_text = "".join(p.read_text(errors="replace") for p in upload.rglob("*") if p.is_file())
     assert "dev_token" not in bundle_text
-    assert "__scheduled" not in bundle_text
+    assert "python_workers_development" not in bundle_text
 
 
 def test_wrangler_toml_binds_kv_ai_and_the_hourly_cron_and_holds_no_secret() -> None:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 import build_config
-from dev_stack import DevStack
-from fake_gateway import FakeGateway
+from devstack.gateway import FakeGateway
+from devstack.stack import DevStack
 
 
 @pytest.fixture(scope="session")

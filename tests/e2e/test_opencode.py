@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dev_stack import DEV_USER_ID_KEY, DevStack
-from dev_token import DEFAULT_EMAIL
-from fake_gateway import FakeGateway
-from fake_providers import answer_text
-from offline_runtime import ROOT
+from devstack.dev_token import DEFAULT_EMAIL
+from devstack.gateway import FakeGateway
+from devstack.providers import answer_text
+from devstack.stack import DEV_USER_ID_KEY, DevStack
 from opencode_proxy.identity import anonymous_id
+from toolkit.worker_files import ROOT
 
 OPENCODE = ROOT / "node_modules" / "opencode-linux-x64" / "bin" / "opencode"
 # Variables that would hand OpenCode credentials or config from outside the test.
@@ -133,7 +133,7 @@ def test_the_users_own_config_wins_over_the_served_default(
 
 def test_only_the_local_stack_serves_the_dev_login_command(stack: DevStack) -> None:
     served = httpx.get(f"{stack.url}/.well-known/opencode").json()["auth"]["command"]
-    assert served[1].endswith("dev_token.py")
-    built = json.loads((ROOT / "src" / "build" / "opencode.json").read_text())
-    assert built["auth"]["command"][:3] == ["cloudflared", "access", "login"]
-    assert "dev_token" not in (ROOT / "src" / "build" / "opencode.json").read_text()
+    assert served[1:3] == ["-m", "devstack.dev_token"]
+    built = (ROOT / "build" / "opencode.json").read_text()
+    assert json.loads(built)["auth"]["command"][:3] == ["cloudflared", "access", "login"]
+    assert "dev_token" not in built

@@ -8,14 +8,14 @@ import anthropic
 import openai
 import pytest
 from anthropic.types import MessageParam
-from openai.types.chat import ChatCompletionMessageParam
-
-from dev_stack import DEV_USER_ID_KEY, DevStack
-from dev_token import DEFAULT_EMAIL
-from fake_gateway import FakeGateway
-from fake_providers import answer_text
 from google import genai
 from google.genai import types
+from openai.types.chat import ChatCompletionMessageParam
+
+from devstack.dev_token import DEFAULT_EMAIL
+from devstack.gateway import FakeGateway
+from devstack.providers import answer_text
+from devstack.stack import DEV_USER_ID_KEY, DevStack
 from opencode_proxy.identity import anonymous_id
 
 CLIENT_KEY = "sk-this-key-must-not-travel"

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from local_access import LocalAccess
-from opencode_proxy.discovery import COMPILED_PATH, Discovery
+import build_config
+from devstack.access import LocalAccess
+from opencode_proxy.discovery import Discovery
 from opencode_proxy.http import Request, Response
 from opencode_proxy.ports import Fetched, HttpGet, Platform, Upstream, UpstreamAnswer
 from opencode_proxy.router import App
@@ -114,7 +117,7 @@ def make_app(
     cache: MemoryKV | None = None,
     users: MemoryKV | None = None,
     upstream: Upstream | None = None,
-    compiled: Path = COMPILED_PATH,
+    compiled: Path | None = None,
 ) -> App:
     values = dict(settings) if settings is not None else default_settings(access)
     platform = Platform(
@@ -127,7 +130,19 @@ def make_app(
         gateway_url=gateway_url,
         log_line=print,
     )
-    return App(Discovery.from_file(compiled), Settings(values), platform)
+    discovery = Discovery(shipped_config()) if compiled is None else Discovery.from_file(compiled)
+    return App(discovery, Settings(values), platform)
+
+
+@functools.cache
+def _compiled() -> str:
+    return json.dumps(build_config.compile_config())
+
+
+def shipped_config() -> dict[str, Any]:
+    """A fresh copy of what config-src/ compiles to."""
+    loaded: dict[str, Any] = json.loads(_compiled())
+    return loaded
 
 
 AUDIENCE = "test-aud-0123456789abcdef"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import access_vectors
-from local_access import LocalAccess, SigningKey, access_claims
+from devstack.access import LocalAccess, SigningKey, access_claims
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
 from opencode_proxy.settings import SettingError, Settings

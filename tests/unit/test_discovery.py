@@ -54,7 +54,7 @@ def test_summary_counts_providers_and_models(discovery: Discovery) -> None:
 
 
 def test_missing_compiled_file_says_how_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(CompiledConfigError, match=r"run `python scripts/build_config\.py`"):
+    with pytest.raises(CompiledConfigError, match=r"run `python scripts/build\.py`"):
         Discovery.from_file(tmp_path / "opencode.json")
 
 

@@ -40,9 +40,17 @@ def test_users_id_without_the_key_says_which_setting_is_missing() -> None:
 
 
 @pytest.mark.parametrize(
-    "script", ["refresh_catalog.py", "build_config.py", "dev_token.py", "dev.py", "users.py"]
+    "command",
+    [
+        ["scripts/refresh_catalog.py"],
+        ["scripts/build_config.py"],
+        ["scripts/build.py"],
+        ["scripts/users.py"],
+        ["-m", "devstack.dev"],
+        ["-m", "devstack.dev_token"],
+    ],
 )
-def test_every_script_starts(script: str) -> None:
-    result = run(f"scripts/{script}", "--help")
+def test_every_script_starts(command: list[str]) -> None:
+    result = run(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import access_vectors
-from local_access import LocalAccess, access_claims
+from devstack.access import LocalAccess, access_claims
 from opencode_proxy.http import Request
 from opencode_proxy.identity import Identity, anonymous_id
 from opencode_proxy.ports import UpstreamAnswer

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import build_config
-from local_access import LocalAccess
+from devstack.access import LocalAccess
 from opencode_proxy.http import Response
 from opencode_proxy.router import App
 from support import cpython

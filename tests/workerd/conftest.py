@@ -1,4 +1,4 @@
-"""The Worker running in the offline runtime (wrangler 3.90.0 / miniflare), one per session,
+"""The Worker running in the current runtime (workerd, Pyodide 314), one per session,
 with local stand-ins beside it: Access certs, AI Gateway and models.dev."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 
 import access_vectors
 import build_config
-from fake_gateway import FakeGateway
-from local_access import LocalAccess
-from local_models_dev import LocalModelsDev
-from offline_runtime import OfflineWorker
+from devstack.access import LocalAccess
+from devstack.gateway import FakeGateway
+from devstack.models_dev import LocalModelsDev
+from devstack.runtime import LocalWorker
 from support.cpython import AUDIENCE, GATEWAY_TOKEN, USER_ID_KEY
 
 GATEWAY_ID = "test-gateway"
@@ -51,7 +51,7 @@ def worker(
     access: LocalAccess,
     session_gateway: FakeGateway,
     models_dev: LocalModelsDev,
-) -> Iterator[OfflineWorker]:
+) -> Iterator[LocalWorker]:
     assert build_config.main([]) == 0
     variables = {
         "ACCESS_TEAM_DOMAIN": access.origin,
@@ -59,8 +59,8 @@ def worker(
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
-        "OFFLINE_GATEWAY_URL": session_gateway.origin,
         "CATALOG_URL": models_dev.url,
     }
-    with OfflineWorker(tmp_path_factory.mktemp("worker"), variables=variables) as running:
+    workdir = tmp_path_factory.mktemp("worker")
+    with LocalWorker(workdir, session_gateway.origin, variables=variables) as running:
         yield running

@@ -12,8 +12,8 @@ import pytest
 
 import access_vectors
 import users
-from local_access import LocalAccess, SigningKey, access_claims
-from offline_runtime import OfflineWorker
+from devstack.access import LocalAccess, SigningKey, access_claims
+from devstack.runtime import LocalWorker
 from opencode_proxy.identity import anonymous_id
 from opencode_proxy.keys import REFETCH_INTERVAL_SECONDS
 from support import cpython
@@ -27,7 +27,7 @@ def vectors(access: LocalAccess) -> list[access_vectors.Vector]:
 
 
 def test_vectors_give_the_same_verdicts_in_workerd_and_cpython(
-    worker: OfflineWorker, access: LocalAccess, vectors: list[access_vectors.Vector]
+    worker: LocalWorker, access: LocalAccess, vectors: list[access_vectors.Vector]
 ) -> None:
     # The same team origin, served in-process, for the CPython core.
     twin = LocalAccess(published=list(access.published), team_origin=access.origin)
@@ -46,7 +46,7 @@ def test_vectors_give_the_same_verdicts_in_workerd_and_cpython(
 
 
 def test_the_id_is_stable_and_recorded_for_operators(
-    worker: OfflineWorker, access: LocalAccess
+    worker: LocalWorker, access: LocalAccess
 ) -> None:
     key = KEYS["access-1"]
     ids = set()
@@ -60,7 +60,7 @@ def test_the_id_is_stable_and_recorded_for_operators(
 
 
 def test_key_rotation_then_a_burst_of_unknown_kids(
-    worker: OfflineWorker, access: LocalAccess
+    worker: LocalWorker, access: LocalAccess
 ) -> None:
     old, new = KEYS["access-1"], KEYS["access-2"]
     warm = old.sign(access_claims(access.origin, cpython.AUDIENCE))
@@ -97,7 +97,7 @@ def test_key_rotation_then_a_burst_of_unknown_kids(
 
 
 def test_an_operator_can_look_up_who_an_id_belongs_to(
-    worker: OfflineWorker, access: LocalAccess, capsys: pytest.CaptureFixture[str]
+    worker: LocalWorker, access: LocalAccess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token = KEYS["access-1"].sign(
         access_claims(access.origin, cpython.AUDIENCE, email="Lookup.Me@Example.com")

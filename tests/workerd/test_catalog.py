@@ -9,26 +9,26 @@ import httpx
 import pytest
 
 import refresh_catalog
-from local_models_dev import LocalModelsDev
-from offline_runtime import OfflineWorker
+from devstack.models_dev import LocalModelsDev
+from devstack.runtime import LocalWorker
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models_dev.json"
 CATALOG_ONLY = {"gpt-4.1-mini", "gpt-5.1-codex", "o3-mini"}
 
 
-def run_cron(worker: OfflineWorker) -> None:
-    response = httpx.post(f"{worker.url}/__scheduled", timeout=60)
+def run_cron(worker: LocalWorker) -> None:
+    response = httpx.post(f"{worker.url}/cdn-cgi/handler/scheduled", timeout=60)
     assert response.status_code == 200, response.text
 
 
-def openai_models(worker: OfflineWorker) -> dict[str, dict[str, object]]:
+def openai_models(worker: LocalWorker) -> dict[str, dict[str, object]]:
     document = httpx.get(f"{worker.url}/.well-known/opencode").json()
     models: dict[str, dict[str, object]] = document["config"]["provider"]["openai"]["models"]
     return models
 
 
 def test_refresh_serve_survive_a_broken_source_and_revalidate(
-    worker: OfflineWorker, models_dev: LocalModelsDev
+    worker: LocalWorker, models_dev: LocalModelsDev
 ) -> None:
     models_dev.serve(FIXTURE.read_bytes(), etag='"v1"')
     run_cron(worker)
@@ -54,7 +54,7 @@ def test_refresh_serve_survive_a_broken_source_and_revalidate(
 
 
 def test_an_operator_can_refresh_the_catalog_from_a_laptop(
-    worker: OfflineWorker, models_dev: LocalModelsDev, capsys: pytest.CaptureFixture[str]
+    worker: LocalWorker, models_dev: LocalModelsDev, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shrunk = json.loads(FIXTURE.read_text())
     shrunk["openai"]["models"] = {"gpt-5": shrunk["openai"]["models"]["gpt-5"]}

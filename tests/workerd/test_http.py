@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from offline_runtime import OfflineWorker
+from devstack.runtime import LocalWorker
 
 
-def test_discovery_is_rendered_for_the_origin_the_client_used(worker: OfflineWorker) -> None:
+def test_discovery_is_rendered_for_the_origin_the_client_used(worker: LocalWorker) -> None:
     response = httpx.get(f"{worker.url}/.well-known/opencode")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; charset=utf-8"
@@ -24,28 +24,28 @@ def test_discovery_is_rendered_for_the_origin_the_client_used(worker: OfflineWor
     assert providers["openai"]["models"]["gpt-5"]["options"] == {"store": False}
 
 
-def test_the_host_header_decides_the_origin(worker: OfflineWorker) -> None:
+def test_the_host_header_decides_the_origin(worker: LocalWorker) -> None:
     response = httpx.get(f"{worker.url}/.well-known/opencode", headers={"host": "ai.example.com"})
     assert response.json()["config"]["provider"]["openai"]["options"]["baseURL"] == (
         "http://ai.example.com/openai"
     )
 
 
-def test_head_has_no_body(worker: OfflineWorker) -> None:
+def test_head_has_no_body(worker: LocalWorker) -> None:
     response = httpx.head(f"{worker.url}/.well-known/opencode")
     assert response.status_code == 200
     assert response.content == b""
     assert response.headers["cache-control"] == "public, max-age=300"
 
 
-def test_post_to_discovery_is_405_with_allow(worker: OfflineWorker) -> None:
+def test_post_to_discovery_is_405_with_allow(worker: LocalWorker) -> None:
     response = httpx.post(f"{worker.url}/.well-known/opencode", content=b"{}")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
     assert response.json()["error"]["type"] == "method_not_allowed"
 
 
-def test_health_answers_without_settings_or_secrets(worker: OfflineWorker) -> None:
+def test_health_answers_without_settings_or_secrets(worker: LocalWorker) -> None:
     response = httpx.get(f"{worker.url}/healthz")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -53,7 +53,7 @@ def test_health_answers_without_settings_or_secrets(worker: OfflineWorker) -> No
 
 
 @pytest.mark.parametrize("path", ["/", "/nope", "/.well-known/opencode.json", "/healthz/x"])
-def test_unknown_paths_are_a_json_404(worker: OfflineWorker, path: str) -> None:
+def test_unknown_paths_are_a_json_404(worker: LocalWorker, path: str) -> None:
     response = httpx.get(f"{worker.url}{path}")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json; charset=utf-8"

@@ -8,23 +8,23 @@ import httpx
 import pytest
 
 import build_config
-from offline_runtime import OfflineWorker
+from devstack.runtime import LocalWorker
 
 
 @pytest.fixture(scope="module")
-def bare(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineWorker]:
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorker]:
     assert build_config.main([]) == 0
-    with OfflineWorker(tmp_path_factory.mktemp("bare")) as running:
+    with LocalWorker(tmp_path_factory.mktemp("bare"), production_vars=False) as running:
         yield running
 
 
-def test_public_routes_work_without_settings(bare: OfflineWorker) -> None:
+def test_public_routes_work_without_settings(bare: LocalWorker) -> None:
     assert httpx.get(f"{bare.url}/.well-known/opencode").status_code == 200
     assert httpx.get(f"{bare.url}/healthz").json()["status"] == "ok"
 
 
 @pytest.mark.parametrize("path", ["/whoami", "/openai/chat/completions"])
-def test_signed_in_routes_name_the_missing_setting(bare: OfflineWorker, path: str) -> None:
+def test_signed_in_routes_name_the_missing_setting(bare: LocalWorker, path: str) -> None:
     response = httpx.get(f"{bare.url}{path}", headers={"cf-access-token": "a.b.c"})
     assert response.status_code == 500
     error = response.json()["error"]

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 import access_vectors
-from fake_gateway import FakeGateway, Reply, Seen
-from local_access import LocalAccess, access_claims
-from offline_runtime import OfflineWorker
+from devstack.access import LocalAccess, access_claims
+from devstack.gateway import FakeGateway, Reply, Seen
+from devstack.runtime import LocalWorker
 from opencode_proxy.identity import anonymous_id
 from support import cpython
 
@@ -58,7 +58,7 @@ def token(access: LocalAccess) -> str:
 
 
 @pytest.fixture
-def client(worker: OfflineWorker, token: str) -> Iterator[httpx.Client]:
+def client(worker: LocalWorker, token: str) -> Iterator[httpx.Client]:
     with httpx.Client(
         base_url=worker.url, headers={"cf-access-token": token}, timeout=30
     ) as session:
@@ -279,7 +279,7 @@ def test_a_gateway_that_hangs_up_is_a_502(client: httpx.Client, gateway: FakeGat
 
 
 def test_a_client_that_disconnects_stops_the_upstream_stream(
-    worker: OfflineWorker, token: str, gateway: FakeGateway
+    worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
     stopped = threading.Event()
     sent = []
@@ -307,7 +307,7 @@ def test_a_client_that_disconnects_stops_the_upstream_stream(
     assert sent[-1] - closed_at < 10
 
 
-def _raw_request(worker: OfflineWorker, target: str, extra: bytes = b"") -> tuple[int, bytes]:
+def _raw_request(worker: LocalWorker, target: str, extra: bytes = b"") -> tuple[int, bytes]:
     """Send a request line and headers exactly as given; return status and body."""
     with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
         sock.sendall(
@@ -331,11 +331,10 @@ def _raw_request(worker: OfflineWorker, target: str, extra: bytes = b"") -> tupl
         "/openai/%252e%252e/x",
         "/openai/%2E%2E/x",
         "/openai/%2e%2e/%2e%2e/x",
-        "http://evil.example/openai/x",
     ],
 )
 def test_traversal_and_host_smuggling_never_reach_the_gateway(
-    worker: OfflineWorker, token: str, gateway: FakeGateway, target: str
+    worker: LocalWorker, token: str, gateway: FakeGateway, target: str
 ) -> None:
     status, answer = _raw_request(worker, target, f"cf-access-token: {token}\r\n".encode())
     assert status in (400, 404, 500), answer[:300]
@@ -343,8 +342,20 @@ def test_traversal_and_host_smuggling_never_reach_the_gateway(
     assert token.encode() not in answer
 
 
+def test_an_absolute_form_target_names_a_path_never_the_upstream_host(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    # Current workerd accepts `GET http://host/path`; only the path reaches the router,
+    # and the upstream host always comes from the AI binding.
+    status, _ = _raw_request(
+        worker, "http://evil.example/openai/x", f"cf-access-token: {token}\r\n".encode()
+    )
+    assert status == 200
+    assert [(seen.provider, seen.rest) for seen in gateway.seen] == [("openai", "/x")]
+
+
 def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
-    worker: OfflineWorker, token: str, gateway: FakeGateway
+    worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
     # The runtime resolves "..": the request can only name another provider route
     # the caller could use anyway, never a path above it or another host.
@@ -357,7 +368,7 @@ def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
 
 
 def test_injected_header_lines_cannot_set_gateway_headers(
-    worker: OfflineWorker, token: str, gateway: FakeGateway
+    worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
     # What a CRLF smuggled into a header value becomes on the wire: extra header lines.
     injected = (
@@ -375,7 +386,7 @@ def test_injected_header_lines_cannot_set_gateway_headers(
 
 
 def test_a_smuggled_host_never_reaches_the_gateway(
-    worker: OfflineWorker, token: str, gateway: FakeGateway
+    worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
     status, _ = _raw_request(
         worker, "/openai/models", f"cf-access-token: {token}\r\nhost: evil.example\r\n".encode()
@@ -386,7 +397,7 @@ def test_a_smuggled_host_never_reaches_the_gateway(
 
 
 def test_proxied_requests_are_logged_without_secrets(
-    worker: OfflineWorker, client: httpx.Client, gateway: FakeGateway, token: str
+    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, token: str
 ) -> None:
     client.post("/openai/v1/log-probe?api_key=query-secret", content=b"{}")
     deadline = time.monotonic() + 10

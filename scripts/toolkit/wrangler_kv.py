@@ -1,8 +1,7 @@
-"""Read and write the Worker's KV namespaces from a laptop, through wrangler.
+"""Read and write the Worker's KV namespaces from a laptop, for the operator scripts.
 
-Production (`local_state=None`) uses wrangler 4 with `--remote` (needs `wrangler
-login` or CLOUDFLARE_API_TOKEN). A local stack's state folder uses the offline
-wrangler that wrote it.
+Production goes through wrangler 4 with `--remote` (needs `wrangler login` or
+CLOUDFLARE_API_TOKEN). A local stack's namespaces are read from its state folder.
 """
 
 from __future__ import annotations
@@ -12,7 +11,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from offline_runtime import ROOT, WRANGLER_OFFLINE
+from devstack.kv import STORE_NAME, KvStore, LocalNamespace
+from opencode_proxy.ports import KeyValue
+from toolkit.worker_files import ROOT
 
 NODE22 = ROOT / "node_modules" / ".bin" / "node"
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
@@ -28,39 +29,23 @@ class WranglerKv:
     """The `KeyValue` port on one namespace, by binding name, via the wrangler CLI."""
 
     binding: str
-    local_state: Path | None = None
 
     def command(self, *args: str) -> list[str]:
-        if self.local_state is None:
-            return [
-                str(NODE22),
-                str(WRANGLER),
-                "kv",
-                "key",
-                *args,
-                "--binding",
-                self.binding,
-                "--remote",
-            ]
         return [
-            "node",
-            str(WRANGLER_OFFLINE),
+            str(NODE22),
+            str(WRANGLER),
             "kv",
             "key",
             *args,
             "--binding",
             self.binding,
-            "--local",
-            "--config",
-            str(self.local_state / "wrangler.toml"),
-            "--persist-to",
-            str(self.local_state / "state"),
+            "--remote",
         ]
 
     def _run(self, *args: str) -> str:
         result = subprocess.run(
             self.command(*args),
-            cwd=self.local_state or ROOT,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,
@@ -80,3 +65,15 @@ class WranglerKv:
         if ttl_seconds is not None:
             args += ["--ttl", str(ttl_seconds)]
         self._run(*args)
+
+
+def namespace(binding: str, local_state: Path | None) -> KeyValue:
+    """The namespace bound as `binding`: production's, or a local stack's (its state folder)."""
+    if local_state is None:
+        return WranglerKv(binding)
+    store = local_state / STORE_NAME
+    if not store.exists():
+        raise KvCommandError(
+            f"{store} does not exist: is {local_state} a local stack's state folder?"
+        )
+    return LocalNamespace(KvStore(store), binding)

@@ -4,12 +4,18 @@ It serves `http://127.0.0.1:<port>/v1/<account>/<gateway>/<provider>/<rest>` lik
 the real gateway, records every request it receives (method, path, query,
 headers, body digest), checks `cf-aig-authorization`, and answers through a
 responder per provider that tests can replace to script exact bytes and timing.
+
+It also answers the AI binding's URL lookups
+(`/ai-gateway/gateways/<gateway>/url/<provider>`, what workerd's own `Ai` binding
+asks its service for), so `env.AI.gateway(id).getUrl(provider)` runs unchanged
+and points at this server.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +23,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from local_server import LocalHttpServer, QuietHandler
+from devstack.server import LocalHttpServer, QuietHandler
 
 ACCOUNT = "local-account"
+URL_LOOKUP = re.compile(r"/ai-gateway/gateways/([^/]+)/url/([^/]+)")
 KEEP_BODY = 1024 * 1024  # bodies up to this size are kept whole for assertions
 
 
@@ -107,6 +114,7 @@ class FakeGateway(LocalHttpServer):
     token: str
     responders: dict[str, Responder] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
+    url_lookups: list[tuple[str, str]] = field(default_factory=list)
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -119,6 +127,9 @@ class FakeGateway(LocalHttpServer):
 
             def handle_one(self) -> None:
                 parts = urlsplit(self.path)
+                if lookup := URL_LOOKUP.fullmatch(parts.path):
+                    self._answer_url_lookup(*lookup.groups())
+                    return
                 segments = parts.path.split("/", 5)
                 if len(segments) < 5 or segments[1] != "v1" or segments[2] != ACCOUNT:
                     self.send_error(404, "not an AI Gateway path")
@@ -146,6 +157,11 @@ class FakeGateway(LocalHttpServer):
                     )
                     return
                 gateway.responders.get(provider, echo)(seen, reply)
+
+            def _answer_url_lookup(self, gateway_id: str, provider: str) -> None:
+                gateway.url_lookups.append((gateway_id, provider))
+                url = f"{gateway.origin}/v1/{ACCOUNT}/{gateway_id}/{provider}"
+                Reply(self).json(200, {"success": True, "result": {"url": url}})
 
             def _read_body(self) -> bytes:
                 if self.headers.get("transfer-encoding", "").lower() == "chunked":

@@ -20,7 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from local_server import LocalHttpServer, QuietHandler
+from devstack.server import LocalHttpServer, QuietHandler
 from opencode_proxy.router import CERTS_PATH
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from local_server import LocalHttpServer, QuietHandler
+from devstack.server import LocalHttpServer, QuietHandler
 
 
 @dataclass

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from local_access import SigningKey, access_claims
+from devstack.access import SigningKey, access_claims
 
 SETTINGS_FILE = "dev-access.json"
 KEY_FILE = "dev-access-key.pem"

@@ -51,9 +51,14 @@ class LocalHttpServer(Service):
         raise NotImplementedError
 
     @property
-    def origin(self) -> str:
+    def port(self) -> int:
         assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        port: int = self._server.server_address[1]
+        return port
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
         self._server = _Server(("127.0.0.1", 0), self.handler())

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from fake_gateway import Reply, Responder, Seen
+from devstack.gateway import Reply, Responder, Seen
 
 USAGE_IN, USAGE_OUT = 12, 9
 

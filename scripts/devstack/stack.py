@@ -1,7 +1,7 @@
 """The local stack: the Worker offline, with stand-ins for everything out of reach.
 
 - Access: a dev signing key (kept in the state folder), its certs endpoint, and a
-  login command (`scripts/dev_token.py`) served in discovery instead of cloudflared;
+  login command (`python -m devstack.dev_token`) served in discovery instead of cloudflared;
 - AI Gateway: provider-shaped streamed answers (`scripts/fake_providers.py`) that
   check the `cf-aig-*` headers the proxy adds;
 - models.dev: a sample document, so the catalog refresh has something to read.
@@ -20,13 +20,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 import build_config
-from dev_token import DEFAULT_EMAIL, KEY_FILE, SETTINGS_FILE, mint
-from fake_gateway import FakeGateway
-from fake_providers import RESPONDERS
-from local_access import LocalAccess, SigningKey
-from local_models_dev import LocalModelsDev
-from local_server import Service
-from offline_runtime import ROOT, OfflineWorker
+from devstack.access import LocalAccess, SigningKey
+from devstack.dev_token import DEFAULT_EMAIL, KEY_FILE, SETTINGS_FILE, mint
+from devstack.gateway import FakeGateway
+from devstack.models_dev import LocalModelsDev
+from devstack.providers import RESPONDERS
+from devstack.runtime import LocalWorker
+from devstack.server import Service
+from toolkit.worker_files import ROOT
 
 SAMPLE_MODELS_DEV = ROOT / "tests" / "fixtures" / "models_dev.json"
 DEV_AUDIENCE = "local-dev-aud"
@@ -60,14 +61,14 @@ class DevStack(Service):
     access: LocalAccess = field(init=False)
     gateway: FakeGateway = field(init=False)
     models_dev: LocalModelsDev = field(init=False)
-    worker: OfflineWorker = field(init=False)
+    worker: LocalWorker = field(init=False)
 
     @property
     def url(self) -> str:
         return self.worker.url
 
     def login_command(self) -> list[str]:
-        return [sys.executable, str(ROOT / "scripts" / "dev_token.py"), "--state", str(self.state)]
+        return [sys.executable, "-m", "devstack.dev_token", "--state", str(self.state)]
 
     def token(self, email: str = DEFAULT_EMAIL) -> str:
         return mint(self.state, email)
@@ -82,8 +83,9 @@ class DevStack(Service):
         (self.state / SETTINGS_FILE).write_text(json.dumps(settings) + "\n")
         document = build_config.compile_config()
         document["auth"]["command"] = self.login_command()
-        self.worker = OfflineWorker(
+        self.worker = LocalWorker(
             self.state,
+            gateway_origin=self.gateway.origin,
             port=self.port,
             compiled=document,
             variables={
@@ -92,14 +94,15 @@ class DevStack(Service):
                 "USER_ID_KEY": DEV_USER_ID_KEY,
                 "AI_GATEWAY_ID": DEV_GATEWAY_ID,
                 "GATEWAY_TOKEN": DEV_GATEWAY_TOKEN,
-                "OFFLINE_GATEWAY_URL": self.gateway.origin,
                 "CATALOG_URL": self.models_dev.url,
             },
         )
         try:
             self.worker.start()
             # Fill the catalog at once instead of waiting for the hourly cron.
-            trigger = urllib.request.Request(f"{self.worker.url}/__scheduled", method="POST")
+            trigger = urllib.request.Request(
+                f"{self.worker.url}/cdn-cgi/handler/scheduled", method="POST"
+            )
             urllib.request.urlopen(trigger, timeout=60).close()
         except BaseException:
             self.stop()

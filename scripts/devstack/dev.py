@@ -2,8 +2,9 @@
 
     scripts/dev [--port 8787]
 
-Starts the Worker in the offline runtime beside local stand-ins for Access,
-AI Gateway and models.dev (scripts/dev_stack.py), then follows the Worker's log.
+Starts the Worker on the current runtime (workerd, Pyodide 314; see runtime.py)
+beside local stand-ins for Access, AI Gateway and models.dev (stack.py), then
+follows the Worker's log.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 from types import FrameType
 
 import build_config
-from dev_stack import DevStack
-from offline_runtime import ROOT, OfflineRuntimeError
+from devstack.runtime import LocalRuntimeError
+from devstack.stack import DevStack
+from toolkit.worker_files import ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = DevStack(args.state.resolve(), port=args.port)
     try:
         stack.start()
-    except OfflineRuntimeError as exc:
+    except LocalRuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1
     url = stack.url
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "this machine.\nTry it:\n"
         f"  opencode auth login {url}\n"
         '  opencode run "hello"\n'
+        f"  curl -X POST {url}/cdn-cgi/handler/scheduled   # run the hourly catalog refresh now\n"
         "Ctrl-C stops everything. The Worker's log follows.",
         flush=True,
     )

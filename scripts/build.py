@@ -1,0 +1,47 @@
+"""Build what `wrangler deploy` uploads (wrangler.toml's [build] command runs this).
+
+    python scripts/build.py
+
+Compiles config-src/ (as scripts/build_config.py does) and lays out:
+
+    build/worker/        the Worker: entry.py, workers_adapter.py, opencode_proxy/, opencode.json
+    python_modules/      the locked runtime packages (workers, jwt); wrangler reads this
+                         folder from the project root only, beside wrangler.toml
+
+Nothing is written when the config has errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import build_config
+from toolkit.worker_files import ROOT, StagingError, stage_code, vendor
+
+WORKER_DIR = ROOT / "build" / "worker"
+PYTHON_MODULES = ROOT / "python_modules"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    try:
+        document = build_config.compile_config()
+    except build_config.BuildError as exc:
+        build_config.report(exc)
+        return 1
+    compiled = build_config.render(document)
+    try:
+        vendored = vendor(PYTHON_MODULES)
+    except StagingError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    build_config.write_atomically(build_config.DEFAULT_OUT, compiled)
+    stage_code(WORKER_DIR, compiled)
+    print(f"built {WORKER_DIR.relative_to(ROOT)}/ and python_modules/ ({', '.join(vendored)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
