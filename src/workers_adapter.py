@@ -8,11 +8,13 @@ the core's `Response` back into a runtime `Response`.
 from __future__ import annotations
 
 import asyncio
+import platform
 import time
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import js
+import pyodide
 from pyodide.ffi import JsException, jsnull, to_js
 
 from opencode_proxy.discovery import CompiledConfigError, Discovery
@@ -134,7 +136,7 @@ def _get_app(env: Any) -> App:
         raise CompiledConfigError("the event carried no env (bindings); nothing was done")
     if _app is None:
         settings = Settings.from_lookup(lambda name: getattr(env, name, None))
-        platform = Platform(
+        ports = Platform(
             cache=KvNamespace(env, "CATALOG"),
             users=KvNamespace(env, "USERS"),
             http_get=http_get,
@@ -143,8 +145,9 @@ def _get_app(env: Any) -> App:
             upstream=upstream,
             gateway_url=GatewayUrls(env),
             log_line=js.console.log,
+            runtime={"python": platform.python_version(), "pyodide": pyodide.__version__},
         )
-        _app = App(Discovery.from_file(), settings, platform)
+        _app = App(Discovery.from_file(), settings, ports)
     return _app
 
 

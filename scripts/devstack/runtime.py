@@ -115,6 +115,8 @@ class LocalWorker(Service):
     compiled: Mapping[str, Any] | None = None
     port: int = 0
     ready_timeout: float = 120.0
+    # Polled until the Worker answers; None only waits for the socket to accept connections.
+    ready_path: str | None = "/healthz"
     process: subprocess.Popen[bytes] | None = None
     direct_port: int = 0
     kv: dict[str, LocalKv] = field(default_factory=dict)
@@ -244,7 +246,10 @@ const front :Workerd.Worker = (
             if self.process is not None and self.process.poll() is not None:
                 raise LocalRuntimeError(f"workerd exited early:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=30):
+                if self.ready_path is None:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+                    return
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=30):
                     return
             except urllib.error.HTTPError:
                 return  # the Worker answered, even if not with 200

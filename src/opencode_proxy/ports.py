@@ -85,3 +85,5 @@ class Platform:
     upstream: Upstream
     gateway_url: GatewayUrl
     log_line: LogLine
+    # What runs the Worker (e.g. {"python": "3.14.2", "pyodide": "314.0.6"}), for /healthz.
+    runtime: Mapping[str, str]

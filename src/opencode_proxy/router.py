@@ -206,7 +206,13 @@ class App:
                 "checked_age_seconds": int(now - catalog.checked_at),
             }
         return json_response(
-            200, {"status": "ok", "config": self.discovery.summary(), "catalog": report}
+            200,
+            {
+                "status": "ok",
+                "runtime": dict(self.platform.runtime),
+                "config": self.discovery.summary(),
+                "catalog": report,
+            },
         )
 
     async def refresh_catalog(self) -> str:

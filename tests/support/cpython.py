@@ -6,6 +6,7 @@ import asyncio
 import base64
 import functools
 import json
+import platform
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
@@ -120,7 +121,7 @@ def make_app(
     compiled: Path | None = None,
 ) -> App:
     values = dict(settings) if settings is not None else default_settings(access)
-    platform = Platform(
+    ports = Platform(
         cache=cache if cache is not None else MemoryKV(),
         users=users if users is not None else MemoryKV(),
         http_get=certs_fetch(access),
@@ -129,9 +130,10 @@ def make_app(
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
         log_line=print,
+        runtime={"python": platform.python_version()},
     )
     discovery = Discovery(shipped_config()) if compiled is None else Discovery.from_file(compiled)
-    return App(discovery, Settings(values), platform)
+    return App(discovery, Settings(values), ports)
 
 
 @functools.cache

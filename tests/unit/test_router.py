@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 
 import pytest
 
@@ -77,6 +78,7 @@ def test_health_reports_liveness_without_settings(app: App) -> None:
     assert header(response, "cache-control") == "no-store"
     assert json.loads(response.body) == {
         "status": "ok",
+        "runtime": {"python": platform.python_version()},
         "config": {"providers": 4, "models": 9},
         "catalog": None,
     }

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 import access_vectors
-import build_config
 from devstack.access import LocalAccess
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
@@ -46,14 +45,9 @@ def models_dev() -> Iterator[LocalModelsDev]:
 
 
 @pytest.fixture(scope="session")
-def worker(
-    tmp_path_factory: pytest.TempPathFactory,
-    access: LocalAccess,
-    session_gateway: FakeGateway,
-    models_dev: LocalModelsDev,
-) -> Iterator[LocalWorker]:
-    assert build_config.main([]) == 0
-    variables = {
+def worker_settings(access: LocalAccess, models_dev: LocalModelsDev) -> dict[str, str]:
+    """The local Worker's settings: every one set, pointing at the stand-ins."""
+    return {
         "ACCESS_TEAM_DOMAIN": access.origin,
         "ACCESS_AUD": AUDIENCE,
         "USER_ID_KEY": USER_ID_KEY,
@@ -61,6 +55,14 @@ def worker(
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
         "CATALOG_URL": models_dev.url,
     }
+
+
+@pytest.fixture(scope="session")
+def worker(
+    tmp_path_factory: pytest.TempPathFactory,
+    session_gateway: FakeGateway,
+    worker_settings: dict[str, str],
+) -> Iterator[LocalWorker]:
     workdir = tmp_path_factory.mktemp("worker")
-    with LocalWorker(workdir, session_gateway.origin, variables=variables) as running:
+    with LocalWorker(workdir, session_gateway.origin, variables=worker_settings) as running:
         yield running

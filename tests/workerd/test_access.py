@@ -59,6 +59,33 @@ def test_the_id_is_stable_and_recorded_for_operators(
     assert ids == {anonymous_id(cpython.USER_ID_KEY, "dev.person@example.com")}
 
 
+def test_a_first_seen_user_is_recorded_without_a_runtime_error(
+    worker: LocalWorker, access: LocalAccess
+) -> None:
+    # The deferred USERS write once logged "This borrowed proxy was automatically
+    # destroyed at the end of a function call" for every new person.
+    email = "first.seen@example.com"
+    token = KEYS["access-1"].sign(access_claims(access.origin, cpython.AUDIENCE, email=email))
+    logged_before = len(worker.log_text())
+    response = httpx.get(f"{worker.url}/whoami", headers={"cf-access-token": token})
+    assert response.status_code == 200
+    user_id = response.json()["user_id"]
+    assert _wait_for_record(worker, user_id) == email
+    written = worker.log_text()[logged_before:]
+    assert "Uncaught" not in written
+    assert "borrowed proxy" not in written
+
+
+def _wait_for_record(worker: LocalWorker, user_id: str) -> str | None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        value = worker.kv["USERS"].store.get("USERS", user_id)
+        if value is not None:
+            return value.decode()
+        time.sleep(0.05)
+    return None
+
+
 def test_key_rotation_then_a_burst_of_unknown_kids(
     worker: LocalWorker, access: LocalAccess
 ) -> None:

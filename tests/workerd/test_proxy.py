@@ -278,6 +278,27 @@ def test_a_gateway_that_hangs_up_is_a_502(client: httpx.Client, gateway: FakeGat
     assert response.json()["error"]["type"] == "gateway_unreachable"
 
 
+def test_a_stream_the_provider_cuts_short_reaches_the_client_as_an_error(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    # A truncated answer must never look complete: the chunked body has no terminator.
+    def cut_short(seen: Seen, reply: Reply) -> None:
+        reply.head(200, [("content-type", "text/event-stream")])
+        reply.write(b'event: message_start\ndata: {"type":"message_start"}\n\n')
+        time.sleep(0.2)
+        reply.abort()
+
+    gateway.responders["anthropic"] = cut_short
+    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+    connection.request("POST", "/anthropic/v1/messages", b"{}", {"cf-access-token": token})
+    response = connection.getresponse()
+    assert response.status == 200
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        response.read()
+    assert cut.value.partial.startswith(b"event: message_start")
+    connection.close()
+
+
 def test_a_client_that_disconnects_stops_the_upstream_stream(
     worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
