@@ -49,7 +49,8 @@ class KvNamespace:
 
     async def get(self, key: str) -> str | None:
         value = await _binding(self._env, self._name, "[[kv_namespaces]]").get(key)
-        return None if value is None else str(value)
+        # A missing key is JS null: None through the SDK's wrapper, jsnull without it.
+        return None if value is None or value is jsnull else str(value)
 
     async def put(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
         binding = _binding(self._env, self._name, "[[kv_namespaces]]")

@@ -115,6 +115,8 @@ class LocalWorker(Service):
     compiled: Mapping[str, Any] | None = None
     port: int = 0
     ready_timeout: float = 120.0
+    # A folder to run instead of the Worker's code (benchmarks run a bare forwarder).
+    code: Path | None = None
     # Polled until the Worker answers; None only waits for the socket to accept connections.
     ready_path: str | None = "/healthz"
     process: subprocess.Popen[bytes] | None = None
@@ -145,7 +147,12 @@ class LocalWorker(Service):
         """Lay out the Worker and write the runtime config; returns the config's path."""
         production = production_config()
         document = self.compiled if self.compiled is not None else build_config.compile_config()
-        stage_code(self.workdir / WORKER, build_config.render(dict(document)))
+        worker = self.workdir / WORKER
+        if self.code is None:
+            stage_code(worker, build_config.render(dict(document)))
+        else:
+            shutil.rmtree(worker, ignore_errors=True)
+            shutil.copytree(self.code, worker)
         vendor(self.workdir / PYTHON_MODULES)
         shutil.copy(FRONT, self.workdir / FRONT.name)
         main = Path(production["main"]).name

@@ -1,0 +1,77 @@
+"""Where benchmark requests go, what they carry, and how the fake gateway answers them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from dataclasses import dataclass
+
+from devstack.gateway import ACCOUNT, FakeGateway, Reply, Seen
+
+AUDIENCE = "bench-aud"
+GATEWAY_TOKEN = "bench-gateway-token"  # noqa: S105 (the local fake gateway's)
+GATEWAY_ID = "bench"
+USER_ID_KEY = "bench-user-id-key"
+BODY = json.dumps({"model": "gpt-5", "input": "hello", "store": False}).encode()
+SSE_EVENTS = 200
+SSE_INTERVAL = 0.002  # seconds between events sent by the fake gateway
+
+
+def instant(seen: Seen, reply: Reply) -> None:
+    reply.json(200, {"id": "resp_bench", "status": "completed"})
+
+
+def sse(seen: Seen, reply: Reply) -> None:
+    reply.head(200, [("content-type", "text/event-stream")])
+    for n in range(SSE_EVENTS):
+        reply.write(f'data: {{"n":{n},"delta":"token-{n:03d}"}}\n\n'.encode())
+        time.sleep(SSE_INTERVAL)
+    reply.end()
+
+
+RESPONDERS = {"openai": instant, "anthropic": sse}
+
+
+@dataclass
+class Target:
+    """One way to reach the fake provider: through a Worker or straight to the gateway."""
+
+    name: str
+    port: int
+    prefix: str  # path before /<provider>/<rest>
+    headers: dict[str, str]
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def request(
+        self,
+        conn: http.client.HTTPConnection,
+        provider: str,
+        rest: str,
+        headers: dict[str, str] | None = None,
+        body: bytes = BODY,
+    ) -> tuple[int, float]:
+        """Send one POST and read the whole answer: (status, milliseconds)."""
+        started = time.perf_counter()
+        conn.request(
+            "POST",
+            f"{self.prefix}/{provider}{rest}",
+            body,
+            {**self.headers, **(headers or {}), "content-type": "application/json"},
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status, (time.perf_counter() - started) * 1000
+
+
+def direct_target(gateway: FakeGateway) -> Target:
+    """The gateway itself, sent what the Worker would send it."""
+    metadata = json.dumps({"userId": "00000000-0000-8000-8000-000000000000"})
+    return Target(
+        "direct",
+        gateway.port,
+        f"/v1/{ACCOUNT}/{GATEWAY_ID}",
+        {"cf-aig-authorization": f"Bearer {GATEWAY_TOKEN}", "cf-aig-metadata": metadata},
+    )
