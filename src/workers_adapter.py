@@ -15,11 +15,11 @@ from typing import Any
 
 import js
 import pyodide
-from pyodide.ffi import JsException, jsnull, to_js
+from pyodide.ffi import JsException, JsProxy, jsnull, to_js
 
 from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response, error_response
-from opencode_proxy.ports import Fetched, Platform, UpstreamAnswer
+from opencode_proxy.ports import BodyTooLarge, Fetched, Platform, UpstreamAnswer
 from opencode_proxy.router import App
 from opencode_proxy.settings import SettingError, Settings
 
@@ -92,6 +92,23 @@ async def upstream(
     return UpstreamAnswer(int(response.status), response)
 
 
+async def body_model(body: object, limit: int) -> tuple[str | None, object]:
+    """The `BodyModel` port: the body read once into an ArrayBuffer and parsed by the
+    runtime's own JSON parser; only the model string crosses into Python."""
+    try:
+        buffer = await js.Response.new(body).arrayBuffer()
+    except JsException as exc:
+        raise OSError(f"reading the request body failed: {exc}") from None
+    if buffer.byteLength > limit:
+        raise BodyTooLarge(str(buffer.byteLength))
+    try:
+        parsed = js.JSON.parse(js.TextDecoder.new().decode(buffer))
+    except JsException:
+        return None, buffer
+    model = getattr(parsed, "model", None) if isinstance(parsed, JsProxy) else None
+    return (model if isinstance(model, str) else None), buffer
+
+
 class GatewayUrls:
     """The `GatewayUrl` port on the AI binding, one lookup per provider per isolate."""
 
@@ -145,6 +162,7 @@ def _get_app(env: Any) -> App:
             clock=time.time,
             upstream=upstream,
             gateway_url=GatewayUrls(env),
+            body_model=body_model,
             log_line=js.console.log,
             runtime={"python": platform.python_version(), "pyodide": pyodide.__version__},
         )

@@ -5,13 +5,12 @@ from __future__ import annotations
 import copy
 import json
 from collections import OrderedDict
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
+from .menu import BASE_URL_PLACEHOLDER, CatalogRule, Menu, served_models
 
-BASE_URL_PLACEHOLDER = "{baseURL}"
 # The build lays the compiled config beside the package (build/worker/opencode.json).
 COMPILED_PATH = Path(__file__).resolve().parent.parent / "opencode.json"
 
@@ -35,11 +34,13 @@ class Discovery:
             if not isinstance(document.get(key), dict):
                 raise CompiledConfigError(f"compiled config has no {key!r} object")
         self.document = document
-        # Per provider, the catalog models config-src hides (not served to clients).
+        # Per provider, which catalog models config-src serves (`serve` and `hide` patterns).
         self.catalog_rules: dict[str, Any] = document.get("catalog", {})
         self._version: str | None = None
-        self._text = self._merged_text(None)
+        self._text: str | None = None
+        self._menu: Menu | None = None
         self._rendered: OrderedDict[str, bytes] = OrderedDict()
+        self._refresh(None)
 
     @classmethod
     def from_file(cls, path: Path = COMPILED_PATH) -> Discovery:
@@ -56,38 +57,42 @@ class Discovery:
         return cls(document)
 
     def merged_config(self, catalog: Catalog | None) -> dict[str, Any]:
-        """The compiled config with the catalog's models added; config-src always wins."""
-        config: dict[str, Any] = self.document["config"]
-        if catalog is None:
-            return config
-        config = copy.copy(config)
-        config["provider"] = providers = copy.copy(config.get("provider", {}))
-        for provider_id, models in catalog.providers.items():
-            provider = providers.get(provider_id)
-            if provider is None:
-                continue
-            hidden = self.catalog_rules.get(provider_id, {}).get("hide", [])
-            pinned = provider.get("models", {})
-            added = {
-                model_id: entry
-                for model_id, entry in models.items()
-                if model_id not in pinned
-                and not any(fnmatchcase(model_id, pattern) for pattern in hidden)
-            }
-            providers[provider_id] = {**provider, "models": {**pinned, **added}}
+        """The served config: compiled providers with the catalog models config-src takes,
+        each provider's `whitelist` set to exactly its served models, and only these
+        providers enabled. config-src's own model entries always win."""
+        config: dict[str, Any] = copy.copy(self.document["config"])
+        offered = catalog.providers if catalog is not None else {}
+        providers = {}
+        for provider_id, provider in config.get("provider", {}).items():
+            rule = CatalogRule.from_json(self.catalog_rules.get(provider_id, {}))
+            models = served_models(provider.get("models", {}), offered.get(provider_id, {}), rule)
+            providers[provider_id] = {**provider, "models": models, "whitelist": sorted(models)}
+        config["provider"] = providers
+        config["enabled_providers"] = sorted(providers)
         return config
 
-    def _merged_text(self, catalog: Catalog | None) -> str:
-        served = {"auth": self.document["auth"], "config": self.merged_config(catalog)}
-        return json.dumps(served, ensure_ascii=False, separators=(",", ":"))
+    def _refresh(self, catalog: Catalog | None) -> None:
+        """Recompute what depends on the catalog, once per catalog version."""
+        version = catalog.digest if catalog is not None else None
+        if self._text is not None and version == self._version:
+            return
+        config = self.merged_config(catalog)
+        served = {"auth": self.document["auth"], "config": config}
+        self._text = json.dumps(served, ensure_ascii=False, separators=(",", ":"))
+        self._menu = Menu.of(config["provider"])
+        self._version = version
+        self._rendered.clear()
+
+    def menu(self, catalog: Catalog | None = None) -> Menu:
+        """The served models by proxy route, as discovery lists them."""
+        self._refresh(catalog)
+        assert self._menu is not None
+        return self._menu
 
     def render(self, origin: str, catalog: Catalog | None = None) -> bytes:
         """The document as JSON bytes for a client that reached the Worker at `origin`."""
-        version = catalog.digest if catalog is not None else None
-        if version != self._version:
-            self._text = self._merged_text(catalog)
-            self._version = version
-            self._rendered.clear()
+        self._refresh(catalog)
+        assert self._text is not None
         cached = self._rendered.get(origin)
         if cached is not None:
             self._rendered.move_to_end(origin)

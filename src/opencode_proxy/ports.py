@@ -60,6 +60,21 @@ class Upstream(Protocol):
     ) -> UpstreamAnswer: ...
 
 
+class BodyTooLarge(ValueError):
+    """A request body over the size the proxy reads to find its model."""
+
+
+class BodyModel(Protocol):
+    """Read a request body once, without turning it into Python objects.
+
+    Returns the top-level `model` of a JSON object body (None when the body is not
+    one, or names no string model) and the body to forward: the same bytes. Raises
+    BodyTooLarge past `limit` bytes.
+    """
+
+    async def __call__(self, body: object, limit: int) -> tuple[str | None, object]: ...
+
+
 class GatewayUrl(Protocol):
     """The AI Gateway base URL of a provider (`env.AI.gateway(id).getUrl(provider)`)."""
 
@@ -84,6 +99,7 @@ class Platform:
     clock: Clock
     upstream: Upstream
     gateway_url: GatewayUrl
+    body_model: BodyModel
     log_line: LogLine
     # What runs the Worker (e.g. {"python": "3.14.2", "pyodide": "314.0.6"}), for /healthz.
     runtime: Mapping[str, str]

@@ -13,6 +13,7 @@ from .discovery import Discovery
 from .http import Request, Response, error_response, json_bytes_response, json_response
 from .identity import Identity, UserMap
 from .keys import KeySet, KeysUnavailable
+from .menu import Menu, Refused, admit
 from .ports import Defer, Platform
 from .proxy import METHODS as PROXY_METHODS
 from .proxy import Gateway, UnsafePath, check_rest, split_route
@@ -105,8 +106,13 @@ class App:
         if isinstance(signed_in, Response):
             return signed_in
         assert signed_in.identity is not None
+        listed_at = call.request.origin + DISCOVERY_PATH
         try:
-            return await self.gateway.forward(call.request, signed_in.identity, provider, rest)
+            request = await admit(call.request, provider, rest, self.platform.body_model, self.menu)
+        except Refused as refusal:
+            return refusal.answer(listed_at)
+        try:
+            return await self.gateway.forward(request, signed_in.identity, provider, rest)
         except SettingError as exc:
             log.error("configuration: %s", exc)
             return error_response(500, "config_error", str(exc))
@@ -127,6 +133,10 @@ class App:
                 "Cannot read Cloudflare Access signing keys right now; try again shortly.",
                 headers=(("retry-after", "10"),),
             )
+
+    async def menu(self) -> Menu:
+        """The served models by route, as discovery lists them now."""
+        return self.discovery.menu(await self.catalog.current())
 
     @cached_property
     def gateway(self) -> Gateway:

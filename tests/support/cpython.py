@@ -21,7 +21,14 @@ import build_config
 from devstack.access import LocalAccess
 from opencode_proxy.discovery import Discovery
 from opencode_proxy.http import Request, Response
-from opencode_proxy.ports import Fetched, HttpGet, Platform, Upstream, UpstreamAnswer
+from opencode_proxy.ports import (
+    BodyTooLarge,
+    Fetched,
+    HttpGet,
+    Platform,
+    Upstream,
+    UpstreamAnswer,
+)
 from opencode_proxy.router import App
 from opencode_proxy.settings import Settings
 
@@ -110,6 +117,19 @@ class Clock:
         return self.now
 
 
+async def body_model(body: object, limit: int) -> tuple[str | None, object]:
+    """The `BodyModel` port on bytes, as the Worker reads a body."""
+    assert isinstance(body, bytes)
+    if len(body) > limit:
+        raise BodyTooLarge(str(len(body)))
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None, body
+    model = parsed.get("model") if isinstance(parsed, dict) else None
+    return (model if isinstance(model, str) else None), body
+
+
 def make_app(
     access: LocalAccess,
     *,
@@ -129,6 +149,7 @@ def make_app(
         clock=clock or time.time,
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
+        body_model=body_model,
         log_line=print,
         runtime={"python": platform.python_version()},
     )
@@ -170,7 +191,13 @@ async def _call(app: App, request: Request) -> Response:
     return response
 
 
-def call(app: App, method: str, url: str, headers: Mapping[str, str] | None = None) -> Response:
+def call(
+    app: App,
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    body: object | None = None,
+) -> Response:
     """Run one request through the app, then the work it deferred."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    return asyncio.run(_call(app, Request(method, url, lowered)))
+    return asyncio.run(_call(app, Request(method, url, lowered, body)))

@@ -109,6 +109,11 @@ async def gateway_url(gateway_id: str, provider: str) -> str:
     return f"https://gateway.ai.cloudflare.com/v1/acct/{gateway_id}/{provider}/"
 
 
+# Request bodies that ask for served models.
+SONNET = b'{"model":"claude-sonnet-5","max_tokens":16,"messages":[]}'
+GPT_5 = b'{"model":"gpt-5","input":"hi"}'
+
+
 def gateway(upstream: FakeUpstream) -> Gateway:
     return Gateway("gw", "gw-secret", gateway_url, upstream, clock=lambda: 100.0, log_line=print)
 
@@ -186,6 +191,7 @@ def test_a_signed_in_request_is_forwarded_with_the_anonymous_id(access: LocalAcc
         "POST",
         "https://ai.example.com/anthropic/v1/messages?beta=true",
         {**signed(access), "x-api-key": "", "anthropic-version": "2023-06-01"},
+        SONNET,
     )
     assert (response.status, response.upstream) == (200, "upstream answer")
     ((method, url, headers, _),) = upstream.calls
@@ -233,7 +239,9 @@ def test_a_missing_gateway_setting_is_named(access: LocalAccess, missing: str) -
     del settings[missing]
     upstream = cpython.RecordingUpstream()
     app = cpython.make_app(access, settings=settings, upstream=upstream)
-    response = cpython.call(app, "POST", "https://ai.example.com/openai/responses", signed(access))
+    response = cpython.call(
+        app, "POST", "https://ai.example.com/openai/responses", signed(access), GPT_5
+    )
     assert response.status == 500
     assert missing in json.loads(response.body)["error"]["message"]
     assert upstream.calls == []
@@ -245,7 +253,9 @@ def test_a_missing_ai_binding_is_named(access: LocalAccess) -> None:
 
     app = cpython.make_app(access)
     object.__setattr__(app.platform, "gateway_url", no_binding)
-    response = cpython.call(app, "POST", "https://ai.example.com/openai/responses", signed(access))
+    response = cpython.call(
+        app, "POST", "https://ai.example.com/openai/responses", signed(access), GPT_5
+    )
     assert response.status == 500
     assert json.loads(response.body)["error"] == {
         "type": "config_error",

@@ -18,7 +18,7 @@ import access_vectors
 from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.runtime import LocalWorker
-from support import cpython
+from support import cpython, served
 
 KEY = access_vectors.load_keys()["access-1"]
 # (path, whether to send a valid token, the status that refuses it before any body is read)
@@ -68,7 +68,9 @@ def test_a_refused_body_never_disturbs_the_next_request_on_the_connection(
         refused = connection.getresponse()
         refused.read()
         assert refused.status == status
-        connection.request("POST", "/openai/v1/responses", b"{}", {"cf-access-token": token})
+        connection.request(
+            "POST", "/openai/v1/responses", served.OPENAI, {"cf-access-token": token}
+        )
         answered = connection.getresponse()
         assert answered.status == 200, answered.read()[:300]
         answered.read()
@@ -83,7 +85,9 @@ def test_valid_requests_all_succeed_while_junk_posts_arrive_beside_them(
         connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
         statuses = []
         for _ in range(20):
-            connection.request("POST", "/openai/v1/responses", b"{}", {"cf-access-token": token})
+            connection.request(
+                "POST", "/openai/v1/responses", served.OPENAI, {"cf-access-token": token}
+            )
             response = connection.getresponse()
             response.read()
             statuses.append(response.status)

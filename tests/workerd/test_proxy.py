@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import http.client
@@ -21,7 +22,7 @@ from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway, Reply, Seen
 from devstack.runtime import LocalWorker
 from opencode_proxy.identity import anonymous_id
-from support import cpython
+from support import cpython, served
 
 KEY = access_vectors.load_keys()["access-1"]
 EMAIL = "proxy.user@example.com"
@@ -65,21 +66,33 @@ def client(worker: LocalWorker, token: str) -> Iterator[httpx.Client]:
         yield session
 
 
+# Per route: a request it serves (Workers AI's own route serves no model in the shipped
+# config, so it gets a request that generates nothing).
+ROUTE_REQUESTS = {
+    "anthropic": ("POST", "/v1/messages", served.ANTHROPIC),
+    "openai": ("POST", "/v1/responses", served.OPENAI),
+    "google-ai-studio": ("POST", served.GEMINI_PATH, served.body("ignored", contents=[])),
+    "compat": ("POST", "/chat/completions", served.COMPAT),
+    "workers-ai": ("GET", "/v1/models", b""),
+}
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
     provider: str, client: httpx.Client, gateway: FakeGateway, token: str
 ) -> None:
-    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
-    response = client.post(
-        f"/{provider}/v1beta/models/m:streamGenerateContent",
+    method, rest, body = ROUTE_REQUESTS[provider]
+    response = client.request(
+        method,
+        f"/{provider}{rest}",
         params={"alt": "sse", "key": "ignored"},
         content=body,
         headers={**PRESERVED, **CLIENT_SECRETS},
     )
     assert response.status_code == 200, response.text
     (seen,) = gateway.seen
-    assert (seen.method, seen.provider, seen.gateway_id) == ("POST", provider, "test-gateway")
-    assert seen.rest == "/v1beta/models/m:streamGenerateContent"
+    assert (seen.method, seen.provider, seen.gateway_id) == (method, provider, "test-gateway")
+    assert seen.rest == rest
     assert seen.query == "alt=sse&key=ignored"
     assert seen.body == body
     for name, value in PRESERVED.items():
@@ -163,6 +176,9 @@ STREAMS = {
 }
 
 
+STREAM_BODIES = {"anthropic": served.ANTHROPIC, "openai": served.OPENAI, "gemini": b"{}"}
+
+
 @pytest.mark.parametrize("style", sorted(STREAMS))
 def test_every_event_reaches_the_client_before_the_next_is_sent(
     style: str, client: httpx.Client, gateway: FakeGateway
@@ -172,7 +188,7 @@ def test_every_event_reaches_the_client_before_the_next_is_sent(
     problems: list[str] = []
     provider = path.split("/")[1]
     gateway.responders[provider] = _lockstep(events, confirmed, problems)
-    with client.stream("POST", path, params=params, content=b"{}") as response:
+    with client.stream("POST", path, params=params, content=STREAM_BODIES[style]) as response:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream"
         received = _read_events(response, confirmed)
@@ -184,10 +200,11 @@ def test_every_event_reaches_the_client_before_the_next_is_sent(
 def test_a_5_mib_request_body_arrives_byte_identical(
     client: httpx.Client, gateway: FakeGateway
 ) -> None:
-    body = os.urandom(5 * 1024 * 1024)
-    response = client.post(
-        "/openai/files", content=body, headers={"content-type": "application/octet-stream"}
-    )
+    # Read once to find its model, then forwarded as the same bytes (odd spacing included).
+    padding = base64.b64encode(os.urandom(4 * 1024 * 1024)).decode()
+    body = ('{ "model" :"gpt-5",\n "input": "' + padding + '" }').encode()
+    assert len(body) > 5 * 1024 * 1024
+    response = client.post("/openai/v1/responses", content=body)
     assert response.status_code == 200
     (seen,) = gateway.seen
     assert (seen.body_length, seen.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
@@ -261,7 +278,7 @@ def test_provider_errors_pass_through_verbatim(
         reply.write(body)
 
     gateway.responders["anthropic"] = respond
-    response = client.post("/anthropic/v1/messages", content=b"{}")
+    response = client.post("/anthropic/v1/messages", content=served.ANTHROPIC)
     assert response.status_code == status
     assert response.content == body
     for name, value in headers:
@@ -273,7 +290,7 @@ def test_a_gateway_that_hangs_up_is_a_502(client: httpx.Client, gateway: FakeGat
         reply.abort()
 
     gateway.responders["openai"] = hang_up
-    response = client.post("/openai/chat/completions", content=b"{}")
+    response = client.post("/openai/chat/completions", content=served.OPENAI)
     assert response.status_code == 502
     assert response.json()["error"]["type"] == "gateway_unreachable"
 
@@ -290,7 +307,9 @@ def test_a_stream_the_provider_cuts_short_reaches_the_client_as_an_error(
 
     gateway.responders["anthropic"] = cut_short
     connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
-    connection.request("POST", "/anthropic/v1/messages", b"{}", {"cf-access-token": token})
+    connection.request(
+        "POST", "/anthropic/v1/messages", served.ANTHROPIC, {"cf-access-token": token}
+    )
     response = connection.getresponse()
     assert response.status == 200
     with pytest.raises(http.client.IncompleteRead) as cut:
@@ -320,7 +339,11 @@ def test_a_client_that_disconnects_stops_the_upstream_stream(
     with socket.create_connection(("127.0.0.1", worker.port), timeout=10) as sock:
         sock.sendall(
             b"POST /anthropic/v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\n"
-            b"cf-access-token: " + token.encode() + b"\r\ncontent-length: 2\r\n\r\n{}"
+            b"cf-access-token: " + token.encode() + b"\r\n"
+            b"content-length: "
+            + str(len(served.ANTHROPIC)).encode()
+            + b"\r\n\r\n"
+            + served.ANTHROPIC
         )
         assert b"200" in sock.recv(65536).split(b"\r\n")[0]
     closed_at = time.monotonic()
@@ -420,7 +443,7 @@ def test_a_smuggled_host_never_reaches_the_gateway(
 def test_proxied_requests_are_logged_without_secrets(
     worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, token: str
 ) -> None:
-    client.post("/openai/v1/log-probe?api_key=query-secret", content=b"{}")
+    client.post("/openai/v1/log-probe?api_key=query-secret", content=served.OPENAI)
     deadline = time.monotonic() + 10
     line = None
     while line is None and time.monotonic() < deadline:
@@ -439,3 +462,24 @@ def test_proxied_requests_are_logged_without_secrets(
     log = worker.log_path.read_text(errors="replace")
     for secret in (token, EMAIL, "query-secret", cpython.GATEWAY_TOKEN, cpython.USER_ID_KEY):
         assert secret not in log
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/openai/v1/responses", served.body("o3-mini", input="hi")),
+        ("/anthropic/v1/messages", served.body("gpt-5", messages=[])),
+        ("/google-ai-studio/v1beta/models/gemini-1.0-ultra:generateContent", b"{}"),
+        ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", b"{}"),
+        ("/openai/v1/responses", b"not json"),
+    ],
+)
+def test_a_model_off_the_menu_never_reaches_the_gateway(
+    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, path: str, body: bytes
+) -> None:
+    response = client.post(path, content=body)
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["type"] == "model_not_allowed"
+    assert f"{worker.url}/.well-known/opencode" in error["message"]
+    assert gateway.seen == []
