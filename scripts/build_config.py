@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from opencode_proxy.discovery import Discovery
 from toolkit import config_schema as schema
+from toolkit import opencode_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = ROOT / "config-src"
@@ -111,12 +113,11 @@ def _model(cls: type[BaseModel]) -> Callable[[Any], Any]:
     return cls.model_validate
 
 
-def _adapter(annotation: Any) -> Callable[[Any], Any]:
-    return TypeAdapter(annotation).validate_python
+_table = TypeAdapter(dict[str, Any]).validate_python
 
 
 def _render_model(model: schema.Model, no_store: bool) -> dict[str, Any]:
-    entry = model.model_dump(exclude_none=True, exclude={"options"})
+    entry = model.opencode(exclude={"options"})
     options = dict(model.options)
     if no_store:
         options["store"] = False
@@ -126,20 +127,41 @@ def _render_model(model: schema.Model, no_store: bool) -> dict[str, Any]:
 
 
 def _render_provider(provider: schema.Provider, token_env: str) -> dict[str, Any]:
-    return {
-        "npm": provider.npm,
-        "name": provider.name,
-        "options": {
-            "baseURL": provider.base_url,
-            "apiKey": "",
-            "headers": {TOKEN_HEADER: f"{{env:{token_env}}}"},
-            **provider.options,
-        },
-        "models": {
-            model_id: _render_model(model, provider.forces_no_store)
-            for model_id, model in provider.models.items()
-        },
+    rendered = provider.opencode(exclude={"base_url", "serve", "hide", "options", "models"})
+    rendered["options"] = {
+        "baseURL": provider.base_url,
+        "apiKey": "",
+        "headers": {TOKEN_HEADER: f"{{env:{token_env}}}"},
+        **provider.options,
     }
+    rendered["models"] = {
+        model_id: _render_model(model, provider.forces_no_store)
+        for model_id, model in provider.models.items()
+    }
+    return rendered
+
+
+def _source_of(path: list[str]) -> tuple[str, list[str]]:
+    """The config-src file a place in the served config comes from, and the place in it."""
+    folders = {"provider": "providers", "mcp": "mcp", "agent": "agents", "command": "commands"}
+    if len(path) >= 2 and path[0] in folders:
+        return f"{folders[path[0]]}/{path[1]}.toml", path[2:]
+    if path and path[0] == "permission":
+        return "permission.toml", path[1:]
+    return "opencode.toml", path
+
+
+def check_with_opencode(document: dict[str, Any], sources: _Sources) -> None:
+    """Record every place where OpenCode itself would reject the served config."""
+    served = Discovery(document).merged_config(None)
+    try:
+        found = opencode_schema.problems(served, opencode_schema.config_schema())
+    except opencode_schema.SchemaUnavailable as exc:
+        sources.problems.append(f"cannot check the config with OpenCode: {exc}")
+        return
+    for path, reason in found:
+        source, where = _source_of(path)
+        sources.problem(sources.src / source, ".".join(where), f"OpenCode rejects this: {reason}")
 
 
 def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
@@ -151,13 +173,9 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
     root: schema.Root | None = sources.load(src / "opencode.toml", _model(schema.Root))
     auth: schema.Auth | None = sources.load(src / "auth.toml", _model(schema.Auth))
     permission_path = src / "permission.toml"
-    permission = (
-        sources.load(permission_path, _adapter(schema.PermissionFile))
-        if permission_path.exists()
-        else None
-    )
+    permission = sources.load(permission_path, _table) if permission_path.exists() else None
     providers = sources.load_dir("providers", _model(schema.Provider))
-    mcp = sources.load_dir("mcp", _adapter(schema.McpServer))
+    mcp = sources.load_dir("mcp", _table)
     agents = sources.load_dir("agents", _model(schema.Agent))
     commands = sources.load_dir("commands", _model(schema.Command))
 
@@ -174,32 +192,31 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
     for name, command in commands.items():
         if command.agent and command.agent not in agents and command.agent not in BUILTIN_AGENTS:
             sources.problem(src / "commands" / f"{name}.toml", "agent", "unknown agent")
-    if sources.problems or root is None or auth is None:
+    if root is None or auth is None:
         raise BuildError(sources.problems)
 
-    config: dict[str, Any] = {"$schema": OPENCODE_SCHEMA}
-    config.update(root.model_dump(exclude_none=True, exclude={"instructions"}))
-    if root.instructions:
-        config["instructions"] = root.instructions
+    config: dict[str, Any] = {"$schema": OPENCODE_SCHEMA, **root.opencode()}
     config["provider"] = {
         provider_id: _render_provider(provider, auth.env)
         for provider_id, provider in providers.items()
     }
     if mcp:
-        config["mcp"] = {name: server.model_dump() for name, server in mcp.items()}
+        config["mcp"] = mcp
     if agents:
-        config["agent"] = {name: a.model_dump(exclude_none=True) for name, a in agents.items()}
+        config["agent"] = {name: agent.opencode() for name, agent in agents.items()}
     if commands:
-        config["command"] = {name: c.model_dump(exclude_none=True) for name, c in commands.items()}
+        config["command"] = {name: command.opencode() for name, command in commands.items()}
     if permission is not None:
         config["permission"] = permission
     document: dict[str, Any] = {
         "auth": {"command": auth.command, "env": auth.env},
         "config": config,
     }
-    rules = {pid: {"hide": p.hide} for pid, p in providers.items() if p.hide}
-    if rules:
-        document["catalog"] = rules  # read by the Worker, never served
+    # Which catalog models each provider serves; read by the Worker, never served.
+    document["catalog"] = {pid: {"serve": p.serve, "hide": p.hide} for pid, p in providers.items()}
+    check_with_opencode(document, sources)
+    if sources.problems:
+        raise BuildError(sources.problems)
     return document
 
 

@@ -1,24 +1,22 @@
-"""The shape of `config-src/`: one pydantic model per kind of source file.
+"""The shape of `config-src/`: what the project itself decides about each file.
 
-Each model validates one file and knows how to render itself as the OpenCode
-config fragment it stands for. Unknown keys are errors, so a typo fails the
-build instead of silently dropping a setting.
+OpenCode's own settings pass through as written: the compiled config is checked
+against the pinned OpenCode CLI's schema (opencode_schema.py), so the build
+accepts exactly what OpenCode accepts. These models check only what is the
+proxy's business: routes, the token, Zero Data Retention, the model menu and the
+references between files.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
     StrictStr,
     model_validator,
 )
@@ -27,18 +25,16 @@ from pydantic_core import PydanticCustomError
 from opencode_proxy.proxy import PROVIDERS
 
 BASE_URL = "{baseURL}"
-
-
-def _positive_int(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise PydanticCustomError("positive_int", "must be a positive integer")
-    return value
-
-
-def _non_negative_number(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise PydanticCustomError("price", "must be a number of dollars, zero or more")
-    return value
+# Set by the Worker from the model menu; config-src says it with `serve` and `hide`.
+MENU_KEYS = ("whitelist", "blacklist", "enabled_providers", "disabled_providers")
+# Built from the folders of config-src/, never from opencode.toml.
+FOLDER_KEYS = {
+    "provider": "providers/",
+    "mcp": "mcp/",
+    "agent": "agents/",
+    "command": "commands/",
+    "permission": "permission.toml",
+}
 
 
 def _non_empty(value: str) -> str:
@@ -59,67 +55,30 @@ def _model_ref(value: str) -> str:
     return value
 
 
-def _permission(value: Any) -> Any:
-    def check(action: Any, where: str) -> None:
-        if action not in ACTIONS:
-            raise PydanticCustomError(
-                "permission", "{where}must be 'ask', 'allow' or 'deny'", {"where": where}
-            )
-
-    if isinstance(value, dict):
-        for tool, rule in value.items():
-            if isinstance(rule, dict):
-                for pattern, action in rule.items():
-                    check(action, f"{tool}.{pattern!r}: ")
-            else:
-                check(rule, f"{tool}: ")
-    else:
-        check(value, "")
-    return value
+def _refuse(data: Any, keys: tuple[str, ...], why: str) -> None:
+    if isinstance(data, dict):
+        for key in keys:
+            if key in data:
+                raise PydanticCustomError("reserved", "{key}: {why}", {"key": key, "why": why})
 
 
-PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
-Price = Annotated[float, BeforeValidator(_non_negative_number)]
 Text = Annotated[StrictStr, AfterValidator(_non_empty)]
 ModelRef = Annotated[StrictStr, AfterValidator(_model_ref)]
-Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
-ACTIONS = ("ask", "allow", "deny")
-Modality = Literal["text", "image", "audio", "video", "pdf"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class OpenCodeFields(BaseModel):
+    """A file whose other keys are OpenCode's, passed through and checked by its schema."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def opencode(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude=exclude)
 
 
-class Limit(Strict):
-    context: PositiveInt
-    output: PositiveInt
+class Model(OpenCodeFields):
+    """One model entry; `options.store` may never turn retention on."""
 
-
-class Cost(Strict):
-    input: Price
-    output: Price
-    cache_read: Price | None = None
-    cache_write: Price | None = None
-
-
-class Modalities(Strict):
-    input: list[Modality] = Field(min_length=1)
-    output: list[Modality] = Field(min_length=1)
-
-
-class Model(Strict):
-    """One model a provider serves, in OpenCode's model-entry shape."""
-
-    name: Text
-    limit: Limit
-    cost: Cost | None = None
-    modalities: Modalities | None = None
-    reasoning: StrictBool = False
-    tool_call: StrictBool = True
-    attachment: StrictBool = False
-    temperature: StrictBool = True
-    options: dict[str, Scalar] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_store(self) -> Model:
@@ -130,21 +89,26 @@ class Model(Strict):
         return self
 
 
-class Provider(Strict):
+class Provider(OpenCodeFields):
     """`config-src/providers/<id>.toml`: one provider reached through the proxy."""
 
-    name: Text
-    npm: Text
     base_url: StrictStr
-    options: dict[str, Scalar] = Field(default_factory=dict)
-    models: dict[str, Model] = Field(min_length=1)
-    # Models from the hourly catalog refresh not to serve: ids or shell-style patterns.
+    options: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, Model] = Field(default_factory=dict)
+    # Which catalog models to serve: shell-style patterns, then patterns to leave out.
+    serve: list[Text] = Field(default_factory=lambda: ["*"])
     hide: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _menu_is_ours(cls, data: Any) -> Any:
+        _refuse(data, MENU_KEYS, "set by the Worker from the served models; use serve and hide")
+        return data
 
     @property
     def forces_no_store(self) -> bool:
         """OpenAI's API keeps responses unless told `store: false` (Zero Data Retention)."""
-        return self.npm == "@ai-sdk/openai"
+        return self.model_extra is not None and self.model_extra.get("npm") == "@ai-sdk/openai"
 
     @model_validator(mode="after")
     def _check_base_url(self) -> Provider:
@@ -164,63 +128,44 @@ class Provider(Strict):
         return self
 
 
-class RemoteMcp(Strict):
-    type: Literal["remote"]
-    url: Text
-    headers: dict[str, StrictStr] = Field(default_factory=dict)
-    enabled: StrictBool = True
-
-
-class LocalMcp(Strict):
-    type: Literal["local"]
-    command: list[Text] = Field(min_length=1)
-    environment: dict[str, StrictStr] = Field(default_factory=dict)
-    enabled: StrictBool = True
-
-
-# `config-src/mcp/<name>.toml`: one MCP server, remote or local.
-McpServer = Annotated[RemoteMcp | LocalMcp, Field(discriminator="type")]
-
-# "ask" | "allow" | "deny", or {tool: action | {pattern: action}}.
-Permission = Annotated[str | dict[str, str | dict[str, str]], BeforeValidator(_permission)]
-
-
-class Agent(Strict):
+class Agent(OpenCodeFields):
     """`config-src/agents/<name>.toml`: one agent."""
 
-    description: Text
-    prompt: Text
-    mode: Literal["primary", "subagent", "all"] = "all"
     model: ModelRef | None = None
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    permission: Permission | None = None
 
 
-class Command(Strict):
+class Command(OpenCodeFields):
     """`config-src/commands/<name>.toml`: one slash command."""
 
-    template: Text
-    description: Text | None = None
     agent: Text | None = None
     model: ModelRef | None = None
 
 
-class Auth(Strict):
+class Auth(BaseModel):
     """`config-src/auth.toml`: how OpenCode gets and stores the Access token."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     env: Annotated[StrictStr, AfterValidator(_env_name)]
     command: list[Text] = Field(min_length=1)
 
 
-class Root(Strict):
+class Root(OpenCodeFields):
     """`config-src/opencode.toml`: top-level OpenCode settings."""
 
     model: ModelRef
     small_model: ModelRef
-    share: Literal["manual", "auto", "disabled"] = "manual"
-    autoupdate: StrictBool | None = None
-    instructions: list[Text] = Field(default_factory=list)
 
-
-# `config-src/permission.toml`: the default tool permissions, {tool: action | {pattern: action}}.
-PermissionFile = Annotated[dict[str, str | dict[str, str]], BeforeValidator(_permission)]
+    @model_validator(mode="before")
+    @classmethod
+    def _folders_and_menu_are_ours(cls, data: Any) -> Any:
+        _refuse(data, MENU_KEYS, "set by the Worker from the served providers")
+        if isinstance(data, dict):
+            for key, source in FOLDER_KEYS.items():
+                if key in data:
+                    raise PydanticCustomError(
+                        "folder",
+                        "{key}: comes from config-src/{source}",
+                        {"key": key, "source": source},
+                    )
+        return data

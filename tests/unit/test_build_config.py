@@ -70,11 +70,11 @@ def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_bad_limit_names_file_field_and_reason_and_writes_nothing(
+def test_a_setting_opencode_rejects_names_file_field_and_reason_and_writes_nothing(
     config_src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     openai = config_src / "providers" / "openai.toml"
-    openai.write_text(openai.read_text().replace("context = 400000", "context = 0", 1))
+    openai.write_text(openai.read_text().replace("context = 400000", 'context = "big"', 1))
     out = tmp_path / "out" / "opencode.json"
     out.parent.mkdir()
     out.write_text("previous build")
@@ -84,7 +84,7 @@ def test_bad_limit_names_file_field_and_reason_and_writes_nothing(
     stderr = capsys.readouterr().err
     assert (
         "config-src/providers/openai.toml: models.gpt-5.limit.context: "
-        "must be a positive integer" in stderr
+        "OpenCode rejects this: 'big' is not of type 'number'" in stderr
     )
     assert "nothing written" in stderr
     assert out.read_text() == "previous build"
@@ -99,9 +99,10 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
     (config_src / "notes.txt").write_text("hello")
     problems = problems_for(config_src)
     assert (
-        "config-src/opencode.toml: colour: is not a known setting (check the spelling)" in problems
+        "config-src/opencode.toml: OpenCode rejects this: "
+        "Additional properties are not allowed ('colour' was unexpected)" in problems
     )
-    assert "config-src/permission.toml: edit: must be 'ask', 'allow' or 'deny'" in problems
+    assert any(p.startswith("config-src/permission.toml: edit: OpenCode rejects") for p in problems)
     assert any(p.startswith("config-src/notes.txt: unknown file") for p in problems)
 
 
@@ -116,15 +117,27 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
         ),
         (
             "providers/openai.toml",
-            "temperature = false\n\n[models.gpt-5-mini]",
+            "temperature = false\ntool_call = true\n\n[models.gpt-5-mini]",
             "temperature = false\noptions = { store = true }\n\n[models.gpt-5-mini]",
             "models.gpt-5: options.store must be false",
         ),
         (
             "providers/anthropic.toml",
             "cost = { input = 3,",
-            "cost = { input = -3,",
-            "models.claude-sonnet-5.cost.input: must be a number of dollars",
+            "cost = { inptu = 3,",
+            "models.claude-sonnet-5.cost: OpenCode rejects this",
+        ),
+        (
+            "providers/openai.toml",
+            'base_url = "{baseURL}/openai"',
+            'base_url = "{baseURL}/openai"\nwhitelist = ["gpt-5"]',
+            "whitelist: set by the Worker",
+        ),
+        (
+            "opencode.toml",
+            'share = "disabled"',
+            'share = "disabled"\nenabled_providers = ["openai"]',
+            "enabled_providers: set by the Worker",
         ),
         ("providers/anthropic.toml", 'name = "Anthropic"', 'name = "Anthropic', "invalid TOML"),
         (
@@ -137,13 +150,13 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
             "mcp/cloudflare-docs.toml",
             'type = "remote"',
             'type = "remot"',
-            "type: must be one of 'remote', 'local'",
+            "OpenCode rejects this",
         ),
         (
             "mcp/cloudflare-docs.toml",
             'url = "https://docs.mcp.cloudflare.com/mcp"',
             "",
-            "remote.url: is required",
+            "OpenCode rejects this: 'url' is a required property",
         ),
         ("commands/review.toml", 'agent = "reviewer"', 'agent = "nobody"', "agent: unknown agent"),
         (
@@ -190,3 +203,56 @@ def test_missing_source_folder_is_reported(tmp_path: Path) -> None:
     assert problems_for(tmp_path / "nowhere") == [
         f"{tmp_path / 'nowhere'}: config source folder not found"
     ]
+
+
+# Each mismatch once found between the hand-written source schema and OpenCode 1.18.33.
+OPENCODE_REJECTS = [
+    ("permission.toml", 'webfetch = "ask"', 'webfetch = { "*" = "ask" }', "webfetch"),
+    ("permission.toml", 'edit = "ask"', 'edit = "ask"\ntodowrite = { "*" = "ask" }', "todowrite"),
+    ("permission.toml", 'edit = "ask"', 'edit = "ask"\nquestion = { "*" = "ask" }', "question"),
+    ("permission.toml", 'edit = "ask"', 'edit = "ask"\nwebsearch = { "*" = "ask" }', "websearch"),
+    ("permission.toml", 'edit = "ask"', 'edit = "ask"\ndoom_loop = { "*" = "ask" }', "doom_loop"),
+]
+
+OPENCODE_ACCEPTS = [
+    ("providers/openai.toml", "tool_call = true\n", 'tool_call = true\nstatus = "beta"\n'),
+    (
+        "providers/openai.toml",
+        "tool_call = true\n",
+        'tool_call = true\noptions = { reasoning = { effort = "high" } }\n',
+    ),
+    (
+        "providers/openai.toml",
+        "tool_call = true\n",
+        'tool_call = true\nvariants = { high = { reasoningEffort = "high" } }\n',
+    ),
+    ("mcp/cloudflare-docs.toml", "enabled = true", "enabled = true\ntimeout = 10000"),
+    ("mcp/cloudflare-docs.toml", "enabled = true", "enabled = true\noauth = false"),
+    ("agents/reviewer.toml", 'mode = "subagent"', 'mode = "subagent"\nsteps = 20'),
+    ("commands/review.toml", 'agent = "reviewer"', 'agent = "reviewer"\nsubtask = true'),
+    ("commands/review.toml", 'agent = "reviewer"', 'agent = "reviewer"\nvariant = "high"'),
+    ("opencode.toml", 'share = "disabled"', 'share = "disabled"\nautoupdate = "notify"'),
+]
+
+
+@pytest.mark.parametrize(("relative", "old", "new", "field"), OPENCODE_REJECTS)
+def test_a_setting_opencode_rejects_fails_the_build(
+    config_src: Path, relative: str, old: str, new: str, field: str
+) -> None:
+    path = config_src / relative
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    problems = problems_for(config_src)
+    assert any(
+        p.startswith(f"config-src/{relative}: {field}: OpenCode rejects this") for p in problems
+    ), problems
+
+
+@pytest.mark.parametrize(("relative", "old", "new"), OPENCODE_ACCEPTS)
+def test_a_setting_opencode_accepts_builds(
+    config_src: Path, relative: str, old: str, new: str
+) -> None:
+    path = config_src / relative
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    compile_config(config_src)

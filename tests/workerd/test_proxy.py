@@ -467,7 +467,7 @@ def test_proxied_requests_are_logged_without_secrets(
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/openai/v1/responses", served.body("o3-mini", input="hi")),
+        ("/openai/v1/responses", served.body("gpt-4-never-served", input="hi")),
         ("/anthropic/v1/messages", served.body("gpt-5", messages=[])),
         ("/google-ai-studio/v1beta/models/gemini-1.0-ultra:generateContent", b"{}"),
         ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", b"{}"),
