@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from targets import BODY, SSE_EVENTS, Target
+from targets import SSE_EVENTS, STREAM_BODY, Target
 
 PHASE_SECONDS = 120  # no phase runs longer than this
 
@@ -60,7 +60,7 @@ def stream_once(target: Target) -> tuple[float, list[float]]:
     conn.request(
         "POST",
         f"{target.prefix}/anthropic/v1/messages",
-        BODY,
+        STREAM_BODY,
         {**target.headers, "content-type": "application/json"},
     )
     response = conn.getresponse()

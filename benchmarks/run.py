@@ -52,6 +52,9 @@ from targets import (  # noqa: E402
 FLOOR = Path(__file__).resolve().parent / "floor"
 CPU_REQUESTS = 300  # per round
 CPU_ROUNDS = 5
+PROXIED = "/openai/v1/responses"
+# The proxy reads a JSON body once to find its model; the floor never reads it.
+BODY_SIZES = {"60 B": 60, "1 KB": 1_000, "100 KB": 100_000, "1 MB": 1_000_000}
 
 
 @dataclass
@@ -97,11 +100,15 @@ def first_proxied(port: int, token: str, started: float) -> float:
     raise RuntimeError(f"no proxied answer on port {port} within 120 s: {last}")
 
 
-def cpu_per_request(runs: dict[str, tuple[LocalWorker, Target, str]]) -> dict[str, float]:
-    """workerd CPU (ms) per request for each (worker, target, path), measured in alternating
-    rounds so that the machine's drift touches every kind alike; the median round counts."""
+CpuRun = tuple[LocalWorker, Target, str, bytes]
+
+
+def cpu_per_request(runs: dict[str, CpuRun]) -> dict[str, float]:
+    """workerd CPU (ms) per request for each (worker, target, path, body), measured in
+    alternating rounds so that the machine's drift touches every kind alike; the median
+    round counts. Bodies of 1 MB and more get fewer requests a round."""
     calls = {}
-    for kind, (worker, target, path) in runs.items():
+    for kind, (worker, target, path, body) in runs.items():
         assert worker.process is not None
         conn = target.connect()
         provider, _, rest = path.strip("/").partition("/")
@@ -110,23 +117,30 @@ def cpu_per_request(runs: dict[str, tuple[LocalWorker, Target, str]]) -> dict[st
             conn: http.client.HTTPConnection = conn,
             target: Target = target,
             path: str = path,
-            provider: str = provider,
-            rest: str = rest,
+            route: tuple[str, str] = (provider, f"/{rest}"),
+            body: bytes = body,
         ) -> None:
             if path == "/healthz":
                 conn.request("GET", path)
                 conn.getresponse().read()
             else:
-                target.request(conn, provider, f"/{rest}")
+                target.request(conn, *route, body=body)
 
-        for _ in range(50):  # warm up
+        for _ in range(20):  # warm up
             one()
-        calls[kind] = (worker.process.pid, one)
+        count = CPU_REQUESTS if len(body) < 1_000_000 else CPU_REQUESTS // 5
+        calls[kind] = (worker.process.pid, one, count)
     rounds: dict[str, list[float]] = {kind: [] for kind in runs}
     for _ in range(CPU_ROUNDS):
-        for kind, (session, one) in calls.items():
-            rounds[kind].append(procstat.cpu_ms_per_call(session, one, CPU_REQUESTS))
+        for kind, (session, one, count) in calls.items():
+            rounds[kind].append(procstat.cpu_ms_per_call(session, one, count))
     return {kind: statistics.median(values) for kind, values in rounds.items()}
+
+
+def body_of(size: int) -> bytes:
+    """A served request of about `size` bytes (the model comes first, as SDKs send it)."""
+    head = b'{"model":"gpt-5","input":"'
+    return head + b"a" * max(0, size - len(head) - 2) + b'"}'
 
 
 def proxy_target(worker: LocalWorker, token: str) -> Target:
@@ -227,21 +241,16 @@ def main(argv: list[str] | None = None) -> int:
             cold = first_proxied(worker.direct_port, tokens[0], started)
             result = measure(worker, cold, direct, tokens, args.requests)
             with floor:
-                result["cpu_ms_per_request"] = cpu_per_request(
-                    {
-                        "proxied": (
-                            worker,
-                            proxy_target(worker, tokens[0]),
-                            "/openai/v1/responses",
-                        ),
-                        "healthz": (worker, proxy_target(worker, tokens[0]), "/healthz"),
-                        "floor: js.fetch only": (
-                            floor,
-                            Target("floor", floor.direct_port, "", direct.headers),
-                            "/openai/v1/responses",
-                        ),
-                    }
-                )
+                proxy = proxy_target(worker, tokens[0])
+                bare = Target("floor", floor.direct_port, "", direct.headers)
+                runs: dict[str, CpuRun] = {
+                    "healthz": (worker, proxy, "/healthz", b""),
+                }
+                for label, size in BODY_SIZES.items():
+                    body = body_of(size)
+                    runs[f"proxied, {label} body"] = (worker, proxy, PROXIED, body)
+                    runs[f"floor (js.fetch only), {label} body"] = (floor, bare, PROXIED, body)
+                result["cpu_ms_per_request"] = cpu_per_request(runs)
         report.runtimes["workerd"] = result
         report.core = {"warm_token_us": core_cpu_us(tokens[0], access)}
     args.out.write_text(json.dumps(report.__dict__, indent=2) + "\n")

@@ -13,7 +13,11 @@ AUDIENCE = "bench-aud"
 GATEWAY_TOKEN = "bench-gateway-token"  # noqa: S105 (the local fake gateway's)
 GATEWAY_ID = "bench"
 USER_ID_KEY = "bench-user-id-key"
+# Requests for models the shipped config serves (the Worker refuses any other).
 BODY = json.dumps({"model": "gpt-5", "input": "hello", "store": False}).encode()
+STREAM_BODY = json.dumps(
+    {"model": "claude-sonnet-5", "max_tokens": 64, "stream": True, "messages": []}
+).encode()
 SSE_EVENTS = 200
 SSE_INTERVAL = 0.002  # seconds between events sent by the fake gateway
 

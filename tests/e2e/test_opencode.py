@@ -137,3 +137,33 @@ def test_only_the_local_stack_serves_the_dev_login_command(stack: DevStack) -> N
     built = (ROOT / "build" / "opencode.json").read_text()
     assert json.loads(built)["auth"]["command"][:3] == ["cloudflared", "access", "login"]
     assert "dev_token" not in built
+
+
+def _served_menu(stack: DevStack) -> set[str]:
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]
+    return {
+        f"{provider_id}/{model_id}"
+        for provider_id, provider in served["provider"].items()
+        for model_id in provider["whitelist"]
+    }
+
+
+def test_opencode_lists_exactly_the_served_models_and_no_zen(
+    opencode: OpenCode, stack: DevStack
+) -> None:
+    result = opencode("models")
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed = {line.strip() for line in result.stdout.splitlines() if "/" in line}
+    assert listed == _served_menu(stack)
+    assert not any(name.startswith("opencode/") for name in listed)
+
+
+def test_a_catalog_model_opencode_calls_deprecated_is_listed_and_answers(
+    opencode: OpenCode, stack: DevStack, gateway: FakeGateway
+) -> None:
+    # OpenCode's bundled models.dev marks openai/o3-mini deprecated; the catalog serves it.
+    assert "openai/o3-mini" in _served_menu(stack)
+    result = opencode("run", "-m", "openai/o3-mini", "hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert answer_text("openai", "o3-mini") in result.stdout
+    assert any(seen.json().get("model") == "o3-mini" for seen in gateway.seen if seen.body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import anthropic
+import httpx
 import openai
 import pytest
 from anthropic.types import MessageParam
@@ -133,4 +134,20 @@ def test_a_request_without_a_token_never_reaches_the_gateway(
     with pytest.raises(openai.AuthenticationError) as info:
         client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "x"}])
     assert "opencode auth login" in str(info.value)
+    assert gateway.seen == []
+
+
+def test_a_model_off_the_menu_asked_for_with_an_sdk_is_refused_before_the_gateway(
+    stack: DevStack, gateway: FakeGateway, openai_client: openai.OpenAI
+) -> None:
+    # OpenAI still answers for gpt-4-turbo and models.dev lists it, but the organisation
+    # does not serve it: it is on no menu, so no client may use it through the Worker.
+    hidden = "gpt-4-turbo"
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
+    assert hidden not in served["openai"]["whitelist"]
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        openai_client.responses.create(model=hidden, input="hello")
+    assert info.value.status_code == 403
+    assert hidden in str(info.value)
+    assert "/.well-known/opencode" in str(info.value)
     assert gateway.seen == []
