@@ -19,8 +19,9 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore, Refresher
+from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
 from opencode_proxy.ports import Fetched
+from opencode_proxy.refresh import Refresher
 from toolkit.wrangler_kv import KvCommandError, namespace
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .access import AccessPolicy, AccessVerifier, AuthError, extract_token
-from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore, Refresher
+from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
 from .discovery import Discovery
 from .http import Request, Response, error_response, json_bytes_response, json_response
 from .identity import Identity, UserMap
@@ -17,6 +17,7 @@ from .menu import Menu, Refused, admit
 from .ports import Defer, Platform
 from .proxy import METHODS as PROXY_METHODS
 from .proxy import Gateway, UnsafePath, check_rest, split_route
+from .refresh import Refresher
 from .settings import SettingError, Settings, access_team_origin
 
 log = logging.getLogger(__name__)
@@ -206,15 +207,20 @@ class App:
         return json_bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL)
 
     async def serve_health(self, call: Call) -> Response:
-        catalog = await self.catalog.current()
-        report = None
+        catalog, hold = await self.catalog.current(), await self.catalog.read_hold()
+        now = self.platform.clock()
+        report: dict[str, object] | None = None
         if catalog is not None:
-            now = self.platform.clock()
             report = {
                 "models": catalog.model_count(),
                 "fetched_age_seconds": int(now - catalog.fetched_at),
                 "checked_age_seconds": int(now - catalog.checked_at),
+                "missing_providers": list(catalog.missing),
             }
+        if hold is not None:
+            report = report or {}
+            report["held_seconds"] = int(now - hold.since)
+            report["refused"] = {"age_seconds": int(now - hold.at), "reason": hold.reason}
         return json_response(
             200,
             {
