@@ -30,6 +30,10 @@ NOT_CHAT_KINDS = (
     "deep-research",
     "dall-e",
     "image",
+    "bge",  # BAAI's embedding and reranking family, text -> text on Workers AI
+    "melotts",
+    "aura",  # Deepgram's speech synthesis
+    "nova-3",  # and recognition
 )
 # What a chat model may produce besides text; image or audio output means another kind.
 CHAT_OUTPUTS = frozenset({"text"})

@@ -38,22 +38,25 @@ class Held(CatalogError):
         self.seen = seen
 
 
-def shrinking(fresh: Models, current: Catalog | None, providers: Sequence[str]) -> list[str]:
-    """The configured providers that would lose most of their models, in words."""
+def shrinking(
+    fresh: Models, current: Catalog | None, providers: Sequence[str]
+) -> dict[str, str]:
+    """The configured providers that would lose most of their models, and how, in words."""
     if current is None:
-        return []
-    reasons = []
+        return {}
+    reasons = {}
     for provider_id in providers:
         before = len(current.providers.get(provider_id, {}))
         after = len(fresh.get(provider_id, {}))
         if before and after < before * KEEP_AT_LEAST:
-            reasons.append(f"{provider_id!r} would drop from {before} to {after} models")
+            reasons[provider_id] = f"{provider_id!r} would drop from {before} to {after} models"
     return reasons
 
 
-def menu_digest(fresh: Models) -> str:
-    """Which models each provider would serve: the part of a result a hold waits on."""
-    ids = {provider_id: sorted(models) for provider_id, models in sorted(fresh.items())}
+def menu_digest(fresh: Models, providers: Sequence[str]) -> str:
+    """Which models these providers would serve: what a hold waits to see again. Other
+    providers' changes do not reset it."""
+    ids = {provider_id: sorted(fresh.get(provider_id, {})) for provider_id in sorted(providers)}
     return hashlib.sha256(json.dumps(ids).encode()).hexdigest()
 
 
@@ -116,11 +119,12 @@ class Refresher:
                 fresh[provider_id] = {k: dict(v) for k, v in current.providers[provider_id].items()}
         taken = ""
         if reasons := shrinking(fresh, current, self.providers):
-            candidate = menu_digest(fresh)
+            candidate = menu_digest(fresh, list(reasons))
             seen = hold.seen + 1 if hold is not None and hold.candidate == candidate else 1
+            why = "; ".join(reasons.values())
             if seen < CONFIRMATIONS:
-                raise Held("; ".join(reasons), candidate, seen)
-            taken = f", taking a change seen {seen} times in a row: {'; '.join(reasons)}"
+                raise Held(why, candidate, seen)
+            taken = f", taking a change seen {seen} times in a row: {why}"
         catalog = Catalog(
             fresh, now, now, answer.headers.get("etag"), digest, tuple(self.providers), missing
         )

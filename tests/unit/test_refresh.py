@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from devstack.access import LocalAccess
 from opencode_proxy.catalog import KV_KEY, Catalog, CatalogStore
 from opencode_proxy.ports import Fetched
 from opencode_proxy.refresh import Refresher
-from support.cpython import Clock, MemoryKV
+from support.cpython import Clock, MemoryKV, call, make_app
 from support.models_dev_fixture import DOCUMENT, EXPECTED_OPENAI, FIXTURE
 
 
@@ -33,11 +34,14 @@ class ModelsDev:
         return Fetched(self.status, {"etag": self.etag} if self.etag else {}, self.text)
 
 
-def refresh(kv: MemoryKV, source: ModelsDev, clock: Clock) -> str:
+def refresh(
+    kv: MemoryKV, source: ModelsDev, clock: Clock, providers: tuple[str, ...] = ("openai",)
+) -> str:
     store = CatalogStore(kv, clock)
-    return asyncio.run(
-        Refresher(store, source, clock, print, url="https://models.test/api.json").run()
+    refresher = Refresher(
+        store, source, clock, print, url="https://models.test/api.json", providers=providers
     )
+    return asyncio.run(refresher.run())
 
 
 def stored(kv: MemoryKV) -> Catalog:
@@ -108,3 +112,132 @@ def test_a_broken_kv_never_crashes_the_cron() -> None:
 
     outcome = refresh(BrokenKV(), ModelsDev(FIXTURE.read_text()), Clock())
     assert outcome == "kept the previous catalog: unexpected RuntimeError"
+
+
+# --- the guard, on documents in models.dev's shape -----------------------------------------
+
+
+def model(model_id: str) -> dict[str, Any]:
+    return {
+        "id": model_id,
+        "name": model_id.upper(),
+        "family": model_id.split("-")[0],
+        "attachment": True,
+        "reasoning": True,
+        "temperature": True,
+        "tool_call": True,
+        "release_date": "2026-01-01",
+        "last_updated": "2026-06-01",
+        "modalities": {"input": ["text", "image"], "output": ["text"]},
+        "open_weights": False,
+        "cost": {"input": 1, "output": 4},
+        "limit": {"context": 200_000, "output": 32_000},
+    }
+
+
+def document(**providers: list[str]) -> str:
+    """A models.dev api.json with these providers and model ids."""
+    return json.dumps(
+        {
+            name: {
+                "id": name,
+                "name": name.title(),
+                "env": [f"{name.upper()}_API_KEY"],
+                "npm": f"@ai-sdk/{name}",
+                "doc": f"https://{name}.example/docs",
+                "models": {model_id: model(model_id) for model_id in ids},
+            }
+            for name, ids in providers.items()
+        }
+    )
+
+
+GOOGLE_BEFORE = [f"gemini-{n}" for n in range(32)]
+GOOGLE_AFTER = GOOGLE_BEFORE[:15]  # a real commit once removed half of Google's models
+OPENAI = ["gpt-5", "gpt-5-mini", "o3"]
+
+
+def served(kv: MemoryKV, provider: str) -> set[str]:
+    return set(stored(kv).providers.get(provider, {}))
+
+
+def health(kv: MemoryKV, clock: Clock) -> dict[str, Any] | None:
+
+    app = make_app(LocalAccess(), cache=kv, clock=clock)
+
+    report: dict[str, Any] | None = json.loads(call(app, "GET", "https://x.example/healthz").body)[
+        "catalog"
+    ]
+    return report
+
+
+def test_a_change_that_persists_is_taken_after_three_refreshes_in_a_row() -> None:
+    kv, clock, both = MemoryKV(), Clock(), ("openai", "google")
+    source = ModelsDev(document(openai=OPENAI, google=GOOGLE_BEFORE), etag=None)
+    assert refresh(kv, source, clock, both).startswith("stored 35 models")
+    # Hourly documents: Google loses half its models and stays that way; OpenAI moves on.
+    outcomes = []
+    for hour, extra in enumerate(["gpt-5.1", "gpt-5.2", "gpt-5.3"], start=1):
+        clock.now += 3600
+        source.text = document(openai=[*OPENAI, extra], google=GOOGLE_AFTER)
+        outcomes.append(refresh(kv, source, clock, both))
+        if hour < 3:
+            assert served(kv, "google") == set(GOOGLE_BEFORE)  # never half-empty from one doc
+            report = health(kv, clock)
+            assert report is not None
+            assert "'google' would drop from 32 to 15" in report["refused"]["reason"]
+            assert report["held_seconds"] == (hour - 1) * 3600
+    assert outcomes[0].endswith("(seen 1 of 3 times in a row)")
+    assert outcomes[1].endswith("(seen 2 of 3 times in a row)")
+    assert "taking a change seen 3 times in a row" in outcomes[2]
+    assert served(kv, "google") == set(GOOGLE_AFTER)
+    assert served(kv, "openai") == {*OPENAI, "gpt-5.3"}  # OpenAI updates did not freeze
+    report = health(kv, clock)
+    assert report is not None
+    assert "refused" not in report
+
+
+def test_one_truncated_document_between_good_ones_is_never_served() -> None:
+    kv, clock, both = MemoryKV(), Clock(), ("openai", "google")
+    source = ModelsDev(document(openai=OPENAI, google=GOOGLE_BEFORE), etag=None)
+    refresh(kv, source, clock, both)
+    for google in (GOOGLE_AFTER, GOOGLE_BEFORE[:10], GOOGLE_AFTER, GOOGLE_BEFORE):
+        source.text = document(openai=OPENAI, google=google)
+        refresh(kv, source, clock, both)
+        assert served(kv, "google") == set(GOOGLE_BEFORE)
+    assert health(kv, clock) is not None
+    assert "refused" not in (health(kv, clock) or {})
+
+
+def test_a_provider_taken_off_the_list_is_simply_dropped() -> None:
+    kv, clock = MemoryKV(), Clock()
+    source = ModelsDev(document(openai=OPENAI, anthropic=["claude-sonnet-5"]))
+    refresh(kv, source, clock, ("openai", "anthropic"))
+    assert refresh(kv, source, clock, ("openai",)).startswith("stored 3 models")
+    assert set(stored(kv).providers) == {"openai"}
+
+
+def test_a_changed_provider_list_takes_effect_whatever_models_dev_answers() -> None:
+    kv, clock = MemoryKV(), Clock()
+    source = ModelsDev(document(openai=OPENAI, anthropic=["claude-sonnet-5"]), etag='"v1"')
+    refresh(kv, source, clock, ("openai",))
+    # The same document, which models.dev would answer with 304 to If-None-Match.
+    assert refresh(kv, source, clock, ("openai", "anthropic")).startswith("stored 4 models")
+    assert "if-none-match" not in source.requests[-1]
+    assert served(kv, "anthropic") == {"claude-sonnet-5"}
+    # Even when models.dev is down, a removal applies at once.
+    source.down = True
+    assert refresh(kv, source, clock, ("openai",)).startswith("kept the previous catalog")
+    assert set(stored(kv).providers) == {"openai"}
+
+
+def test_a_provider_models_dev_drops_keeps_its_models_and_shows_in_health() -> None:
+    kv, clock, both = MemoryKV(), Clock(), ("openai", "google")
+    source = ModelsDev(document(openai=OPENAI, google=GOOGLE_BEFORE), etag=None)
+    refresh(kv, source, clock, both)
+    source.text = document(openai=OPENAI)
+    assert refresh(kv, source, clock, both).endswith("google missing from models.dev")
+    assert served(kv, "google") == set(GOOGLE_BEFORE)
+    report = health(kv, clock)
+    assert report is not None
+    assert report["missing_providers"] == ["google"]
