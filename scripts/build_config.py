@@ -9,6 +9,7 @@ and nothing is written. The same sources always give byte-identical output.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from opencode_proxy.discovery import Discovery
 from toolkit import config_schema as schema
-from toolkit import opencode_schema
+from toolkit import opencode_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = ROOT / "config-src"
@@ -127,7 +128,8 @@ def _render_model(model: schema.Model, no_store: bool) -> dict[str, Any]:
 
 
 def _render_provider(provider: schema.Provider, token_env: str) -> dict[str, Any]:
-    rendered = provider.opencode(exclude={"base_url", "serve", "hide", "options", "models"})
+    own = {"base_url", "models_dev", "models_dev_prefix", "serve", "hide", "options", "models"}
+    rendered = provider.opencode(exclude=own)
     rendered["options"] = {
         "baseURL": provider.base_url,
         "apiKey": "",
@@ -152,15 +154,25 @@ def _source_of(path: list[str]) -> tuple[str, list[str]]:
 
 
 def check_with_opencode(document: dict[str, Any], sources: _Sources) -> None:
-    """Record every place where OpenCode itself would reject the served config."""
+    """Record every place where OpenCode itself would reject the served config, and every
+    models.dev provider name it does not know."""
     served = Discovery(document).merged_config(None)
     try:
-        found = opencode_schema.problems(served, opencode_schema.config_schema())
-    except opencode_schema.SchemaUnavailable as exc:
+        found = opencode_cli.problems(served, opencode_cli.config_schema())
+        known = opencode_cli.models_dev_providers()
+    except opencode_cli.CliUnavailable as exc:
         sources.problems.append(f"cannot check the config with OpenCode: {exc}")
         return
-    for path, reason in found:
-        source, where = _source_of(path)
+    for provider_id, rule in document["catalog"].items():
+        if rule["source"] not in known:
+            close = difflib.get_close_matches(rule["source"], known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            file = sources.src / "providers" / f"{provider_id}.toml"
+            sources.problem(
+                file, "models_dev", f"{rule['source']!r} is not a models.dev provider{hint}"
+            )
+    for place, reason in found:
+        source, where = _source_of(place)
         sources.problem(sources.src / source, ".".join(where), f"OpenCode rejects this: {reason}")
 
 
@@ -213,7 +225,15 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
         "config": config,
     }
     # Which catalog models each provider serves; read by the Worker, never served.
-    document["catalog"] = {pid: {"serve": p.serve, "hide": p.hide} for pid, p in providers.items()}
+    document["catalog"] = {
+        pid: {
+            "source": p.models_dev,
+            "prefix": p.models_dev_prefix,
+            "serve": p.serve,
+            "hide": p.hide,
+        }
+        for pid, p in providers.items()
+    }
     check_with_opencode(document, sources)
     if sources.problems:
         raise BuildError(sources.problems)

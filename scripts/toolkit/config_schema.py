@@ -1,7 +1,7 @@
 """The shape of `config-src/`: what the project itself decides about each file.
 
 OpenCode's own settings pass through as written: the compiled config is checked
-against the pinned OpenCode CLI's schema (opencode_schema.py), so the build
+against the pinned OpenCode CLI's schema (opencode_cli.py), so the build
 accepts exactly what OpenCode accepts. These models check only what is the
 proxy's business: routes, the token, Zero Data Retention, the model menu and the
 references between files.
@@ -93,6 +93,10 @@ class Provider(OpenCodeFields):
     """`config-src/providers/<id>.toml`: one provider reached through the proxy."""
 
     base_url: StrictStr
+    # The models.dev provider whose catalog models this provider may serve, and what
+    # their ids need in front on this route (Workers AI through /compat: "workers-ai/").
+    models_dev: Text
+    models_dev_prefix: StrictStr = ""
     options: dict[str, Any] = Field(default_factory=dict)
     models: dict[str, Model] = Field(default_factory=dict)
     # Which catalog models to serve: shell-style patterns, then patterns to leave out.

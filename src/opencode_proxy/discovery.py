@@ -65,7 +65,7 @@ class Discovery:
         providers = {}
         for provider_id, provider in config.get("provider", {}).items():
             rule = CatalogRule.from_json(self.catalog_rules.get(provider_id, {}))
-            models = served_models(provider.get("models", {}), offered.get(provider_id, {}), rule)
+            models = served_models(provider.get("models", {}), rule.offered(offered), rule)
             providers[provider_id] = {**provider, "models": models, "whitelist": sorted(models)}
         config["provider"] = providers
         config["enabled_providers"] = sorted(providers)

@@ -32,14 +32,27 @@ _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 @dataclass(frozen=True, slots=True)
 class CatalogRule:
-    """config-src's choice of a provider's catalog models: `serve` patterns minus `hide`."""
+    """config-src's choice of a provider's catalog models: those of its models.dev
+    provider (`source`, ids with `prefix` in front) matching `serve` but not `hide`."""
 
+    source: str | None = None
+    prefix: str = ""
     serve: tuple[str, ...] = ("*",)
     hide: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> CatalogRule:
-        return cls(tuple(value.get("serve", ("*",))), tuple(value.get("hide", ())))
+        return cls(
+            value.get("source"),
+            str(value.get("prefix", "")),
+            tuple(value.get("serve", ("*",))),
+            tuple(value.get("hide", ())),
+        )
+
+    def offered(self, catalog: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """The catalog models of this provider's models.dev source, under served ids."""
+        models = catalog.get(self.source, {}) if self.source is not None else {}
+        return {self.prefix + model_id: entry for model_id, entry in models.items()}
 
     def takes(self, model_id: str) -> bool:
         return any(fnmatchcase(model_id, p) for p in self.serve) and not any(

@@ -38,9 +38,7 @@ class Held(CatalogError):
         self.seen = seen
 
 
-def shrinking(
-    fresh: Models, current: Catalog | None, providers: Sequence[str]
-) -> dict[str, str]:
+def shrinking(fresh: Models, current: Catalog | None, providers: Sequence[str]) -> dict[str, str]:
     """The configured providers that would lose most of their models, and how, in words."""
     if current is None:
         return {}

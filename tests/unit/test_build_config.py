@@ -256,3 +256,27 @@ def test_a_setting_opencode_accepts_builds(
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new, 1))
     compile_config(config_src)
+
+
+def test_a_models_dev_name_opencode_does_not_know_fails_with_a_suggestion(
+    config_src: Path,
+) -> None:
+    path = config_src / "providers" / "openai.toml"
+    path.write_text(path.read_text().replace('models_dev = "openai"', 'models_dev = "opnai"'))
+    assert (
+        "config-src/providers/openai.toml: models_dev: 'opnai' is not a models.dev provider "
+        "(did you mean 'openai'?)" in problems_for(config_src)
+    )
+
+
+def test_every_provider_names_its_models_dev_provider(config_src: Path) -> None:
+    path = config_src / "providers" / "google.toml"
+    path.write_text(path.read_text().replace('models_dev = "google"\n', ""))
+    assert "config-src/providers/google.toml: models_dev: is required" in problems_for(config_src)
+    rules = compile_config()["catalog"]
+    assert {pid: rule["source"] for pid, rule in rules.items()} == {
+        "anthropic": "anthropic",
+        "openai": "openai",
+        "google": "google",
+        "workers-ai": "cloudflare-workers-ai",
+    }

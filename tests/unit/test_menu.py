@@ -181,3 +181,12 @@ def test_an_unsigned_request_is_refused_before_its_body_is_read(
     # `object()` is no body the port could read: reading it would fail the test.
     response = cpython.call(app, "POST", ORIGIN + "/openai/v1/responses", {}, object())
     assert response.status == 401
+
+
+def test_workers_ai_catalog_models_arrive_under_the_ids_of_their_route(config_src: Path) -> None:
+    discovery = Discovery(build_config.compile_config(config_src))
+    catalog = Catalog({"cloudflare-workers-ai": {"@cf/meta/llama-4-scout": ENTRY}}, 0, 0, None, "d")
+    served = discovery.merged_config(catalog)["provider"]
+    assert "workers-ai/@cf/meta/llama-4-scout" in served["workers-ai"]["whitelist"]
+    assert not any("llama-4" in model for model in served["openai"]["whitelist"])
+    assert discovery.menu(catalog).allows("compat", "workers-ai/@cf/meta/llama-4-scout")

@@ -45,12 +45,15 @@ def test_refresh_serve_survive_a_broken_source_and_revalidate(
     run_cron(worker)
     assert openai_models(worker) == models
     assert "kept the previous catalog: invalid JSON" in worker.log_tail(200)
+    refused = httpx.get(f"{worker.url}/healthz").json()["catalog"]["refused"]
+    assert "invalid JSON" in refused["reason"]
 
     models_dev.serve(FIXTURE.read_bytes(), etag='"v1"')
     before = len(models_dev.requests)
     run_cron(worker)
     assert models_dev.requests[before]["if-none-match"] == '"v1"'
     assert openai_models(worker) == models
+    assert "refused" not in httpx.get(f"{worker.url}/healthz").json()["catalog"]
 
 
 def test_an_operator_can_refresh_the_catalog_from_a_laptop(

@@ -1,10 +1,11 @@
-"""OpenCode's own config schema, from the pinned CLI, and checks against it.
+"""What the pinned OpenCode CLI publishes about itself, and checks against it.
 
 The served config must be one OpenCode accepts: a config it rejects stops every
 OpenCode start ("Configuration is invalid"). The CLI publishes its schema itself
-(`opencode serve`, then `GET /doc`: OpenAPI 3.1, `components.schemas.Config`), so
-the build asks the pinned CLI (npm `opencode-linux-x64`) and keeps the answer in
-`.local/opencode-schema/` per CLI version instead of keeping a copy by hand.
+(`opencode serve`, then `GET /doc`: OpenAPI 3.1, `components.schemas.Config`),
+and `GET /provider` lists the models.dev providers its bundled data knows. The
+build asks the pinned CLI (npm `opencode-linux-x64`) once per CLI version and
+keeps the answers in `.local/opencode-cli/` instead of keeping copies by hand.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,18 @@ from jsonschema.exceptions import ValidationError
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "node_modules" / "opencode-linux-x64"
 CLI = PACKAGE / "bin" / "opencode"
-CACHE = ROOT / ".local" / "opencode-schema"
+CACHE = ROOT / ".local" / "opencode-cli"
 START_SECONDS = 60
 
 
-class SchemaUnavailable(Exception):
-    """The pinned OpenCode CLI could not be asked for its schema."""
+class CliUnavailable(Exception):
+    """The pinned OpenCode CLI could not be asked."""
 
 
 def cli_version() -> str:
     manifest = PACKAGE / "package.json"
     if not manifest.exists() or not CLI.exists():
-        raise SchemaUnavailable(
+        raise CliUnavailable(
             f"{CLI} is missing: run `npm ci` (the build checks the config "
             "against the pinned OpenCode CLI's own schema)"
         )
@@ -52,10 +52,11 @@ def _free_port() -> int:
         return port
 
 
-def _published_document() -> dict[str, Any]:
-    """Start `opencode serve` with an empty home on loopback and read its /doc."""
+def _ask(paths: tuple[str, ...]) -> dict[str, Any]:
+    """Start `opencode serve` with an empty home on loopback and GET each path."""
     port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="opencode-schema-") as home:
+    answers: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="opencode-cli-") as home:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": home,
@@ -70,36 +71,57 @@ def _published_document() -> dict[str, Any]:
         )
         try:
             deadline = time.monotonic() + START_SECONDS
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise SchemaUnavailable(f"`opencode serve` exited with {process.returncode}")
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/doc", timeout=30) as r:
-                        document: dict[str, Any] = json.load(r)
-                        return document
-                except OSError:  # not listening yet, or still starting
-                    time.sleep(0.2)
-            raise SchemaUnavailable(f"`opencode serve` did not answer in {START_SECONDS} s")
+            for path in paths:
+                while path not in answers:
+                    if process.poll() is not None:
+                        raise CliUnavailable(f"`opencode serve` exited with {process.returncode}")
+                    if time.monotonic() > deadline:
+                        raise CliUnavailable(
+                            f"`opencode serve` did not answer in {START_SECONDS} s"
+                        )
+                    try:
+                        url = f"http://127.0.0.1:{port}{path}"
+                        with urllib.request.urlopen(url, timeout=30) as answer:
+                            answers[path] = json.load(answer)
+                    except OSError:  # not listening yet, or still starting
+                        time.sleep(0.2)
+            return answers
         finally:
             process.terminate()
             process.wait(timeout=10)
 
 
-def config_schema() -> dict[str, Any]:
-    """The JSON Schema of OpenCode's config, as the pinned CLI publishes it (cached)."""
+def published() -> dict[str, Any]:
+    """{"schema": the config's JSON Schema, "providers": models.dev ids}, cached."""
     cached = CACHE / f"opencode-{cli_version()}.json"
     if cached.exists():
-        schema: dict[str, Any] = json.loads(cached.read_text())
-        return schema
-    schemas = _published_document()["components"]["schemas"]
+        known: dict[str, Any] = json.loads(cached.read_text())
+        return known
+    answers = _ask(("/doc", "/provider"))
+    schemas = answers["/doc"]["components"]["schemas"]
     if "Config" not in schemas:
-        raise SchemaUnavailable("the CLI's /doc has no components.schemas.Config")
-    schema = {"$ref": "#/components/schemas/Config", "components": {"schemas": schemas}}
+        raise CliUnavailable("the CLI's /doc has no components.schemas.Config")
+    known = {
+        "schema": {"$ref": "#/components/schemas/Config", "components": {"schemas": schemas}},
+        "providers": sorted(provider["id"] for provider in answers["/provider"]["all"]),
+    }
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(schema))
+    partial.write_text(json.dumps(known))
     os.replace(partial, cached)
+    return known
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of OpenCode's config, as the pinned CLI publishes it."""
+    schema: dict[str, Any] = published()["schema"]
     return schema
+
+
+def models_dev_providers() -> list[str]:
+    """The models.dev provider ids the pinned CLI's bundled data knows."""
+    providers: list[str] = published()["providers"]
+    return providers
 
 
 def _closest(error: ValidationError) -> ValidationError:
