@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from opencode_proxy.identity import user_identity
+from opencode_proxy.identity import NotAnAddress, user_identity
 from toolkit.wrangler_kv import KvCommandError, namespace
 
 
@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         if not key:
             print("USER_ID_KEY is not set: export the same value the Worker has.", file=sys.stderr)
             return 2
-        print(user_identity(key, args.email).user_id)
+        try:
+            print(user_identity(key, args.email).user_id)
+        except NotAnAddress as exc:
+            print(f"{args.email!r} is not an email address: {exc}", file=sys.stderr)
+            return 2
         return 0
 
     try:

@@ -74,6 +74,18 @@ def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vecto
     no_kid = jwt.encode(claims(), key.private_key, algorithm="RS256")
     no_exp = {k: v for k, v in claims().items() if k != "exp"}
 
+    def raw(**times: str) -> str:
+        """Signed claims whose time values are written as given (JSON's own spelling)."""
+        text = json.dumps(claims())
+        for name, literal in times.items():
+            text = text.replace(f'"{name}": {claims()[name]}', f'"{name}": {literal}')
+            assert literal in text, name
+        return jwt.PyJWS().encode(
+            text.encode(), key.private_key, algorithm="RS256", headers={"kid": key.kid}
+        )
+
+    month = 31 * 24 * 3600
+
     return [
         token("valid", valid, ok),
         token("aud as a string", key.sign(claims(aud=audience)), ok),
@@ -140,6 +152,28 @@ def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vecto
         token("three dots", "a.b.c.d", (401, bad, "malformed")),
         token("only dots", "...", (401, bad, "malformed")),
         token("64 KiB of garbage", "x" * 65536, (401, bad, "malformed")),
+        token("exp NaN", raw(exp="NaN"), (401, bad, "malformed")),
+        token("exp Infinity", raw(exp="Infinity"), (401, bad, "malformed")),
+        token("exp 1e400", raw(exp="1e400"), (401, bad, "malformed")),
+        token("nbf -Infinity", raw(nbf="-Infinity"), (401, bad, "malformed")),
+        token("iat NaN", raw(iat="NaN"), (401, bad, "malformed")),
+        token(
+            "exp 3,000 years ahead", raw(exp=str(now + 3000 * 365 * 86400)), (401, bad, "lifetime")
+        ),
+        token(
+            "lifetime longer than Access issues",
+            key.sign(claims(iat=now - month, nbf=now - month, exp=now + 3600)),
+            (401, bad, "lifetime"),
+        ),
+        token("a month-long session", key.sign(claims(lifetime=month - 60)), ok),
+        token("email '@'", key.sign(claims(email="@")), (401, bad, "email")),
+        token("email without a domain", key.sign(claims(email="someone@")), (401, bad, "email")),
+        token(
+            "email with the Kelvin sign",
+            key.sign(claims(email="\u212aelvin@example.com")),
+            (401, bad, "email"),
+        ),
+        token("email with a Unicode domain", key.sign(claims(email="user@bücher.example")), ok),
         token("no email", key.sign(claims(email=None)), (403, "forbidden", "no_email")),
         token(
             "service token",

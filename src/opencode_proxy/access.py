@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Any
 
 import jwt
 
-from .identity import Identity, service_identity, user_identity
+from .identity import Identity, NotAnAddress, service_identity, user_identity
 from .keys import KeySet
 from .ports import Clock, Rs256
 
@@ -27,6 +28,10 @@ from .ports import Clock, Rs256
 TOKEN_HEADERS = ("cf-access-jwt-assertion", "cf-access-token")
 MAX_TOKEN_BYTES = 16 * 1024
 LEEWAY_SECONDS = 30
+# The longest session an Access application can grant (one month).
+MAX_LIFETIME_SECONDS = 31 * 24 * 3600
+# Beyond any real time: larger numbers lose precision as floats.
+MAX_TIME = 2**52
 _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -165,23 +170,36 @@ class AccessVerifier:
         return claims
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
-        times = {name: claims.get(name) for name in ("exp", "nbf", "iat")}
-        for name, value in times.items():
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise _invalid("claims", f"The token's {name!r} claim is not a number.")
+        times: dict[str, float] = {}
+        for name in ("exp", "nbf", "iat"):
+            value = claims.get(name)
+            if value is None:
+                continue
+            # NaN, infinities and overflowing numbers compare false with everything,
+            # so a token carrying one would never expire.
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _invalid("malformed", f"The token's {name!r} claim is not a number.")
+            if not math.isfinite(value) or abs(value) > MAX_TIME:
+                raise _invalid("malformed", f"The token's {name!r} claim is not a usable time.")
+            times[name] = float(value)
         now = self._clock()
-        if now > times["exp"] + LEEWAY_SECONDS:  # type: ignore[operator]
+        if now > times["exp"] + LEEWAY_SECONDS:
             raise _invalid("expired", "The token has expired.")
         for name in ("nbf", "iat"):
-            if times[name] is not None and times[name] > now + LEEWAY_SECONDS:  # type: ignore[operator]
+            if name in times and times[name] > now + LEEWAY_SECONDS:
                 raise _invalid("not_yet_valid", "The token is not valid yet (check the clock).")
+        if times["exp"] - times["iat"] > MAX_LIFETIME_SECONDS or times["exp"] > now + (
+            MAX_LIFETIME_SECONDS + LEEWAY_SECONDS
+        ):
+            raise _invalid("lifetime", "The token lives longer than Access can issue one for.")
 
     def _identity(self, claims: Mapping[str, Any]) -> Identity:
         email = claims.get("email")
-        if isinstance(email, str) and "@" in email:
-            return user_identity(self.policy.user_id_key, email)
+        if isinstance(email, str) and email.strip():
+            try:
+                return user_identity(self.policy.user_id_key, email)
+            except NotAnAddress as exc:
+                raise _invalid("email", f"The token's email is not an address: {exc}.") from None
         common_name = claims.get("common_name")
         if isinstance(common_name, str) and common_name.strip():
             if self.policy.allow_service_tokens:

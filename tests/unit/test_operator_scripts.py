@@ -54,3 +54,13 @@ def test_every_script_starts(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
+
+
+def test_users_id_uses_the_workers_rule_and_refuses_a_non_address() -> None:
+    same = run("scripts/users.py", "id", "user@bücher.example", USER_ID_KEY="operator-key")
+    other = run("scripts/users.py", "id", "USER@xn--bcher-kva.example", USER_ID_KEY="operator-key")
+    assert same.returncode == other.returncode == 0, same.stderr + other.stderr
+    assert same.stdout == other.stdout
+    refused = run("scripts/users.py", "id", "@", USER_ID_KEY="operator-key")
+    assert refused.returncode == 2
+    assert "is not an email address" in refused.stderr
