@@ -41,6 +41,7 @@ from table import print_table  # noqa: E402
 from targets import (  # noqa: E402
     AUDIENCE,
     BODY,
+    COMPAT_BODY,
     GATEWAY_ID,
     GATEWAY_TOKEN,
     RESPONDERS,
@@ -245,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
                 bare = Target("floor", floor.direct_port, "", direct.headers)
                 runs: dict[str, CpuRun] = {
                     "healthz": (worker, proxy, "/healthz", b""),
+                    "proxied, provider sets a cookie": (
+                        worker,
+                        proxy,
+                        "/compat/chat/completions",
+                        COMPAT_BODY,
+                    ),
                 }
                 for label, size in BODY_SIZES.items():
                     body = body_of(size)

@@ -26,6 +26,11 @@ def instant(seen: Seen, reply: Reply) -> None:
     reply.json(200, {"id": "resp_bench", "status": "completed"})
 
 
+def with_cookie(seen: Seen, reply: Reply) -> None:
+    """An answer with a Set-Cookie, which the Worker must drop (it rebuilds the response)."""
+    reply.json(200, {"id": "chat_bench"}, headers=(("set-cookie", "__cf_bm=bench; Path=/"),))
+
+
 def sse(seen: Seen, reply: Reply) -> None:
     reply.head(200, [("content-type", "text/event-stream")])
     for n in range(SSE_EVENTS):
@@ -34,7 +39,10 @@ def sse(seen: Seen, reply: Reply) -> None:
     reply.end()
 
 
-RESPONDERS = {"openai": instant, "anthropic": sse}
+RESPONDERS = {"openai": instant, "anthropic": sse, "compat": with_cookie}
+COMPAT_BODY = json.dumps(
+    {"model": "workers-ai/@cf/openai/gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]}
+).encode()
 
 
 @dataclass

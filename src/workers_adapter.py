@@ -77,6 +77,7 @@ async def upstream(
     """The `Upstream` port: the runtime's `fetch`, body in and out as streams.
 
     Redirects are not followed: a redirect must not carry the gateway token elsewhere.
+    A provider's `Set-Cookie` never reaches the client.
     """
     init: dict[str, Any] = {
         "method": method,
@@ -89,6 +90,11 @@ async def upstream(
         response = await js.fetch(url, _js_object(init))
     except JsException as exc:
         raise OSError(f"upstream fetch failed: {exc}") from None
+    if response.headers.has("set-cookie"):
+        # A provider's cookie would be set for the Worker's origin, the one whose cookies
+        # Access trusts. The copy keeps status and headers; the body still streams unread.
+        response = js.Response.new(response.body, response)
+        response.headers.delete("set-cookie")
     return UpstreamAnswer(int(response.status), response)
 
 

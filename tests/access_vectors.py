@@ -109,6 +109,17 @@ def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vecto
             {"cf-access-token": valid, "authorization": "Bearer garbage"},
             ok,
         ),
+        Vector("CF_Authorization cookie", {"cookie": f"a=1; CF_Authorization={valid}; b=2"}, ok),
+        Vector(
+            "a header wins over the cookie",
+            {"cf-access-token": "garbage", "cookie": f"CF_Authorization={valid}"},
+            (401, bad, "malformed"),
+        ),
+        Vector(
+            "another cookie is not a token",
+            {"cookie": f"CF_Authorization_other={valid}"},
+            (401, "missing_token", "missing"),
+        ),
         Vector("no token", {}, (401, "missing_token", "missing")),
         Vector("empty header", {"cf-access-token": ""}, (401, "missing_token", "missing")),
         Vector(
@@ -151,7 +162,8 @@ def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vecto
         token("non-base64", "eyJhbGciOi!.JSUzI1NiJ9$.abc", (401, bad, "malformed")),
         token("three dots", "a.b.c.d", (401, bad, "malformed")),
         token("only dots", "...", (401, bad, "malformed")),
-        token("64 KiB of garbage", "x" * 65536, (401, bad, "malformed")),
+        token("20 KiB of garbage", "x" * 20 * 1024, (401, bad, "malformed")),
+        token("64 KiB of garbage", "x" * 65536, (431, "headers_too_large", "None")),
         token("exp NaN", raw(exp="NaN"), (401, bad, "malformed")),
         token("exp Infinity", raw(exp="Infinity"), (401, bad, "malformed")),
         token("exp 1e400", raw(exp="1e400"), (401, bad, "malformed")),

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack.server import LocalHttpServer, QuietHandler
-from opencode_proxy.router import CERTS_PATH
+from opencode_proxy.access import CERTS_PATH
 
 
 def _b64url_uint(value: int) -> str:

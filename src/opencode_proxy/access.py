@@ -22,10 +22,13 @@ import jwt
 
 from .identity import Identity, NotAnAddress, service_identity, user_identity
 from .keys import KeySet
-from .ports import Clock, Rs256
+from .ports import Clock, Platform, Rs256
+from .settings import Settings, access_team_origin
 
 # Header names in the order they are looked at.
 TOKEN_HEADERS = ("cf-access-jwt-assertion", "cf-access-token")
+ACCESS_COOKIE = "CF_Authorization"
+CERTS_PATH = "/cdn-cgi/access/certs"
 MAX_TOKEN_BYTES = 16 * 1024
 LEEWAY_SECONDS = 30
 # The longest session an Access application can grant (one month).
@@ -52,13 +55,20 @@ def _invalid(reason: str, message: str) -> AuthError:
 
 
 def extract_token(headers: Mapping[str, str]) -> str | None:
-    """The Access token from the first header that carries one; None when there is none."""
+    """The Access token from the first header that carries one, then from the
+    `CF_Authorization` cookie Access sets in browsers; None when there is none."""
     for name in TOKEN_HEADERS:
         value = headers.get(name, "").strip()
         if value:
             return value
     match = _BEARER.fullmatch(headers.get("authorization", "").strip())
-    return match.group(1) if match else None
+    if match:
+        return match.group(1)
+    for pair in headers.get("cookie", "").split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name == ACCESS_COOKIE and value.strip():
+            return value.strip()
+    return None
 
 
 def _b64decode(segment: str) -> bytes:
@@ -96,6 +106,25 @@ class AccessVerifier:
         self._cache_size = cache_size
         # Keyed by the whole token string: only the identical token can hit an entry.
         self._cache: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, platform: Platform) -> AccessVerifier:
+        """The verifier for the team, application and id key the settings name."""
+        team = access_team_origin(settings.require("ACCESS_TEAM_DOMAIN"))
+        policy = AccessPolicy(
+            issuer=team,
+            audience=settings.require("ACCESS_AUD"),
+            user_id_key=settings.require("USER_ID_KEY"),
+            allow_service_tokens=settings.flag("ALLOW_SERVICE_TOKENS"),
+        )
+        keys = KeySet(
+            team + CERTS_PATH,
+            http_get=platform.http_get,
+            kv=platform.cache,
+            rs256=platform.rs256,
+            clock=platform.clock,
+        )
+        return cls(policy, keys, clock=platform.clock, rs256=platform.rs256)
 
     async def identify(self, token: str) -> Identity:
         """The caller's identity, or an `AuthError` saying in words what is wrong."""

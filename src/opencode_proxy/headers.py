@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from urllib.parse import unquote_plus
 
 # Credentials a client may send: Access tokens, cookies, provider keys.
 CREDENTIALS = frozenset(
@@ -56,6 +57,10 @@ EDGE = frozenset(
     }
 )
 REMOVED = CREDENTIALS | HOP_BY_HOP | EDGE
+# Query parameters that carry a client's key (Google AI Studio's SDKs send `key`).
+QUERY_CREDENTIALS = frozenset(
+    {"key", "api_key", "api-key", "apikey", "access_token", "x-goog-api-key", "token"}
+)
 GATEWAY_PREFIX = "cf-aig-"
 METADATA_LIMIT = 5
 
@@ -70,6 +75,18 @@ def gateway_metadata(entries: Mapping[str, str | int | float | bool]) -> str:
         if not isinstance(value, str | int | float | bool):
             raise ValueError(f"cf-aig-metadata value for {key!r} must be a scalar")
     return json.dumps(dict(entries), separators=(",", ":"), ensure_ascii=True)
+
+
+def outbound_query(query: str) -> str:
+    """The query string without credential parameters; the rest passes byte for byte."""
+    if not query:
+        return query
+    kept = [
+        part
+        for part in query.split("&")
+        if unquote_plus(part.partition("=")[0]).strip().lower() not in QUERY_CREDENTIALS
+    ]
+    return "&".join(kept)
 
 
 def outbound_headers(

@@ -53,7 +53,9 @@ class UpstreamAnswer:
 
 
 class Upstream(Protocol):
-    """Send a request on with its body as an opaque stream; raises OSError when unreachable."""
+    """Send a request on with its body as an opaque stream; raises OSError when unreachable.
+
+    The answer comes back as the provider sent it, less any `Set-Cookie`."""
 
     async def __call__(
         self, method: str, url: str, headers: list[tuple[str, str]], body: object | None

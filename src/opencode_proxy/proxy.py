@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from .headers import gateway_metadata, outbound_headers
+from .headers import gateway_metadata, outbound_headers, outbound_query
 from .http import Request, Response, error_response
 from .identity import Identity
 from .ports import Clock, GatewayUrl, LogLine, Upstream
@@ -83,7 +83,7 @@ class Gateway:
         self, request: Request, identity: Identity, provider: str, rest: str
     ) -> Response:
         base = await self.gateway_url(self.gateway_id, provider)
-        query = request.query
+        query = outbound_query(request.query)
         url = base.rstrip("/") + rest + (f"?{query}" if query else "")
         headers = outbound_headers(
             request.headers, gateway_token=self.token, metadata=_metadata(identity.user_id)

@@ -7,28 +7,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from .access import AccessPolicy, AccessVerifier, AuthError, extract_token
+from . import limits
+from .access import AccessVerifier, AuthError, extract_token
 from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
 from .discovery import Discovery
 from .http import Request, Response, error_response, json_bytes_response, json_response
 from .identity import Identity, UserMap
-from .keys import KeySet, KeysUnavailable
+from .keys import KeysUnavailable
 from .menu import Menu, Refused, admit
 from .ports import Defer, Platform
 from .proxy import METHODS as PROXY_METHODS
 from .proxy import Gateway, UnsafePath, check_rest, split_route
 from .refresh import Refresher
-from .settings import SettingError, Settings, access_team_origin
+from .settings import SettingError, Settings, origin_setting
 
 log = logging.getLogger(__name__)
 
 DISCOVERY_PATH = "/.well-known/opencode"
 HEALTH_PATH = "/healthz"
 WHOAMI_PATH = "/whoami"
-CERTS_PATH = "/cdn-cgi/access/certs"
-# Clients fetch discovery on every start; a short shared cache absorbs bursts
-# while a redeploy still reaches everyone within minutes.
-DISCOVERY_CACHE_CONTROL = "public, max-age=300"
+# Clients fetch discovery on every start; a short cache absorbs bursts while a
+# redeploy still reaches everyone within minutes. It may be shared only when the
+# document names PUBLIC_ORIGIN, not the Host the request happened to carry.
+DISCOVERY_CACHE_CONTROL = {True: "public, max-age=300", False: "private, max-age=300"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ class App:
 
     async def _dispatch(self, call: Call) -> Response:
         request = call.request
+        if (refused := limits.refuse(request)) is not None:
+            return refused
         route = self.routes.get(request.path)
         if route is not None:
             if (refused := _refuse_method(request, route.methods)) is not None:
@@ -107,7 +110,7 @@ class App:
         if isinstance(signed_in, Response):
             return signed_in
         assert signed_in.identity is not None
-        listed_at = call.request.origin + DISCOVERY_PATH
+        listed_at = self.origin_of(call.request) + DISCOVERY_PATH
         try:
             request = await admit(call.request, provider, rest, self.platform.body_model, self.menu)
         except Refused as refusal:
@@ -153,22 +156,7 @@ class App:
     @cached_property
     def access(self) -> AccessVerifier:
         """Built on first use, so a missing setting is reported per request, not at start."""
-        team = access_team_origin(self.settings.require("ACCESS_TEAM_DOMAIN"))
-        policy = AccessPolicy(
-            issuer=team,
-            audience=self.settings.require("ACCESS_AUD"),
-            user_id_key=self.settings.require("USER_ID_KEY"),
-            allow_service_tokens=self.settings.flag("ALLOW_SERVICE_TOKENS"),
-        )
-        platform = self.platform
-        keys = KeySet(
-            team + CERTS_PATH,
-            http_get=platform.http_get,
-            kv=platform.cache,
-            rs256=platform.rs256,
-            clock=platform.clock,
-        )
-        return AccessVerifier(policy, keys, clock=platform.clock, rs256=platform.rs256)
+        return AccessVerifier.from_settings(self.settings, self.platform)
 
     async def authenticate(self, call: Call) -> Identity:
         access = self.access
@@ -180,7 +168,7 @@ class App:
                 "missing",
                 "No Access token. Send it in the cf-access-token header (or "
                 "cf-access-jwt-assertion, or Authorization: Bearer); run "
-                f"`opencode auth login {call.request.origin}` to get one.",
+                f"`opencode auth login {self.origin_of(call.request)}` to get one.",
             )
         identity = await access.identify(token)
         if self.user_map.needs_write(identity):
@@ -190,7 +178,7 @@ class App:
     def _auth_error(self, exc: AuthError, request: Request) -> Response:
         message = exc.message
         if exc.status == 401 and exc.reason != "missing":
-            message += f" Run `opencode auth login {request.origin}` for a new token."
+            message += f" Run `opencode auth login {self.origin_of(request)}` for a new token."
         challenge = 'Bearer realm="opencode-proxy"'
         if exc.error_type == "invalid_token":
             challenge += ', error="invalid_token"'
@@ -203,8 +191,24 @@ class App:
         )
 
     async def serve_discovery(self, call: Call) -> Response:
-        body = self.discovery.render(call.request.origin, await self.catalog.current())
-        return json_bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL)
+        origin = self.origin_of(call.request)
+        body = self.discovery.render(origin, await self.catalog.current())
+        shared = self.public_origin is not None
+        return json_bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL[shared])
+
+    @cached_property
+    def public_origin(self) -> str | None:
+        """PUBLIC_ORIGIN when set and usable; the request's own origin serves otherwise."""
+        value = self.settings.values.get("PUBLIC_ORIGIN")
+        try:
+            return None if value is None else origin_setting("PUBLIC_ORIGIN", value)
+        except SettingError as exc:
+            log.error("configuration: %s", exc)  # discovery must answer all the same
+            return None
+
+    def origin_of(self, request: Request) -> str:
+        """The origin clients are told to use."""
+        return self.public_origin or request.origin
 
     async def serve_health(self, call: Call) -> Response:
         catalog, hold = await self.catalog.current(), await self.catalog.read_hold()

@@ -18,6 +18,7 @@ NAMES = (
     "GATEWAY_TOKEN",
     "CATALOG_URL",
     "CATALOG_PROVIDERS",
+    "PUBLIC_ORIGIN",
 )
 # Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.
 SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY"})
@@ -67,6 +68,11 @@ def access_team_origin(value: str) -> str:
 
     Plain http is accepted only for a loopback host, for local stand-ins of Access.
     """
+    return origin_setting("ACCESS_TEAM_DOMAIN", value, "a team domain")
+
+
+def origin_setting(name: str, value: str, what: str = "an https origin") -> str:
+    """A host (or its https URL, with no path) as an origin; http only for loopback."""
     parts = urlsplit(value if "://" in value else f"https://{value}")
     host = parts.hostname or ""
     loopback = host == "localhost" or _is_loopback_ip(host)
@@ -77,7 +83,7 @@ def access_team_origin(value: str) -> str:
         or parts.username
         or (parts.scheme != "https" and not (parts.scheme == "http" and loopback))
     ):
-        raise SettingError("ACCESS_TEAM_DOMAIN", f"is not a team domain ({value!r})")
+        raise SettingError(name, f"is not {what} ({value!r})")
     return f"{parts.scheme}://{parts.netloc}"
 
 

@@ -28,11 +28,13 @@ def header(response: Response, name: str) -> str | None:
     return dict(response.headers).get(name)
 
 
-def test_discovery_is_served_with_a_short_public_cache(app: App) -> None:
+def test_discovery_names_the_host_it_was_asked_on_and_is_cached_privately(app: App) -> None:
+    # Without PUBLIC_ORIGIN, the answer depends on the Host header: no shared cache may
+    # keep it, or one request with a forged Host would poison everyone's baseURL.
     response = call(app, "GET", "https://ai.example.com/.well-known/opencode")
     assert response.status == 200
     assert header(response, "content-type") == "application/json; charset=utf-8"
-    assert header(response, "cache-control") == "public, max-age=300"
+    assert header(response, "cache-control") == "private, max-age=300"
     assert header(response, "content-length") == str(len(response.body))
     assert json.loads(response.body)["auth"]["env"] == "CF_ACCESS_TOKEN"
 
@@ -105,3 +107,27 @@ def test_an_unexpected_failure_is_a_json_500_without_details(
     assert json.loads(response.body)["error"]["type"] == "internal_error"
     assert b"secret-ish" not in response.body
     assert "unhandled error on GET /.well-known/opencode" in caplog.text
+
+
+def test_with_a_public_origin_discovery_ignores_the_host_and_may_be_shared() -> None:
+    access = LocalAccess()
+    settings = {**cpython.default_settings(access), "PUBLIC_ORIGIN": "https://ai.example.com"}
+    app = cpython.make_app(access, settings=settings)
+    response = call(app, "GET", "https://evil.example/.well-known/opencode")
+    assert header(response, "cache-control") == "public, max-age=300"
+    assert "evil.example" not in response.body.decode()
+    assert json.loads(response.body)["auth"]["command"][-1] == "-app=https://ai.example.com"
+    refused = call(app, "GET", "https://evil.example/whoami")
+    assert (
+        "opencode auth login https://ai.example.com" in json.loads(refused.body)["error"]["message"]
+    )
+
+
+def test_an_unusable_public_origin_falls_back_to_the_host_privately() -> None:
+    access = LocalAccess()
+    settings = {**cpython.default_settings(access), "PUBLIC_ORIGIN": "ai.example.com/path"}
+    response = call(
+        cpython.make_app(access, settings=settings), "GET", "https://a.example/.well-known/opencode"
+    )
+    assert response.status == 200
+    assert header(response, "cache-control") == "private, max-age=300"

@@ -12,7 +12,7 @@ def test_discovery_is_rendered_for_the_origin_the_client_used(worker: LocalWorke
     response = httpx.get(f"{worker.url}/.well-known/opencode")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; charset=utf-8"
-    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["cache-control"] == "private, max-age=300"
     assert "{baseURL}" not in response.text
     document = response.json()
     assert document["auth"] == {
@@ -35,7 +35,7 @@ def test_head_has_no_body(worker: LocalWorker) -> None:
     response = httpx.head(f"{worker.url}/.well-known/opencode")
     assert response.status_code == 200
     assert response.content == b""
-    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["cache-control"] == "private, max-age=300"
 
 
 def test_post_to_discovery_is_405_with_allow(worker: LocalWorker) -> None:

@@ -93,7 +93,7 @@ def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
     (seen,) = gateway.seen
     assert (seen.method, seen.provider, seen.gateway_id) == (method, provider, "test-gateway")
     assert seen.rest == rest
-    assert seen.query == "alt=sse&key=ignored"
+    assert seen.query == "alt=sse"  # the client key in the query is removed
     assert seen.body == body
     for name, value in PRESERVED.items():
         assert seen.header(name) == value, name
@@ -483,3 +483,87 @@ def test_a_model_off_the_menu_never_reaches_the_gateway(
     assert error["type"] == "model_not_allowed"
     assert f"{worker.url}/.well-known/opencode" in error["message"]
     assert gateway.seen == []
+
+
+def test_credentials_in_the_query_never_reach_the_gateway(
+    client: httpx.Client, gateway: FakeGateway
+) -> None:
+    path = f"/google-ai-studio{served.GEMINI_PATH}"
+    query = "alt=sse&key=AIza-client-key&API_KEY=k2&access_token=t3&x=%2Fkeep%20me&key2=v"
+    response = client.post(f"{path}?{query}", content=b"{}")
+    assert response.status_code == 200, response.text
+    (seen,) = gateway.seen
+    assert seen.query == "alt=sse&x=%2Fkeep%20me&key2=v"
+
+
+def test_a_provider_cookie_never_reaches_the_client_and_the_body_still_streams(
+    client: httpx.Client, gateway: FakeGateway
+) -> None:
+    events = [b"data: one\n\n", b"data: two\n\n"]
+
+    def with_cookie(seen: Seen, reply: Reply) -> None:
+        reply.head(
+            200,
+            [
+                ("content-type", "text/event-stream"),
+                ("set-cookie", "__cf_bm=provider; Path=/; HttpOnly"),
+                ("set-cookie", "session=abc"),
+                ("cf-aig-log-id", "log-123"),
+            ],
+        )
+        for event in events:
+            reply.write(event)
+        reply.end()
+
+    gateway.responders["anthropic"] = with_cookie
+    with client.stream("POST", "/anthropic/v1/messages", content=served.ANTHROPIC) as response:
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers
+        assert response.headers["cf-aig-log-id"] == "log-123"
+        assert response.headers["content-type"] == "text/event-stream"
+        assert b"".join(response.iter_raw()) == b"".join(events)
+
+
+def test_headers_over_the_limit_are_refused_before_anything_is_forwarded(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    big = {"x-padding": "p" * 40_000, "cf-access-token": token}
+    many = {f"x-h{n}": "v" for n in range(150)} | {"cf-access-token": token}
+    for headers in (big, many):
+        response = httpx.post(
+            f"{worker.url}/openai/v1/responses", content=served.OPENAI, headers=headers
+        )
+        assert response.status_code == 431, response.text
+        assert response.json()["error"]["type"] == "headers_too_large"
+        assert token not in response.text
+    assert gateway.seen == []
+
+
+def test_a_websocket_upgrade_is_refused_in_words_never_forwarded_half_done(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    status, answer = _raw_request(
+        worker,
+        "/openai/v1/responses",
+        (
+            f"cf-access-token: {token}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n"
+            "sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        ).encode(),
+    )
+    assert status == 400
+    assert json.loads(answer)["error"]["type"] == "websocket_unsupported"
+    assert gateway.seen == []
+
+
+def test_the_access_cookie_signs_in_and_is_never_forwarded(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    response = httpx.post(
+        f"{worker.url}/openai/v1/responses",
+        content=served.OPENAI,
+        headers={"cookie": f"CF_Authorization={token}; theme=dark"},
+    )
+    assert response.status_code == 200, response.text
+    (seen,) = gateway.seen
+    assert seen.header("cookie") is None
+    assert token not in repr(seen.headers)

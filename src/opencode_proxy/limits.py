@@ -1,0 +1,36 @@
+"""What a request may be before any route looks at it.
+
+Checked first, on every route: nothing is forwarded, read or verified for a
+request refused here.
+"""
+
+from __future__ import annotations
+
+from .http import Request, Response, error_response
+
+# Request headers, all names and values together. Provider SDKs and coding agents
+# send a few KiB; Cloudflare's edge itself stops at 128 KiB.
+MAX_HEADER_BYTES = 32 * 1024
+MAX_HEADERS = 100
+
+
+def refuse(request: Request) -> Response | None:
+    """The error response for a request no route should see, or None."""
+    headers = request.headers
+    size = sum(len(name) + len(value) for name, value in headers.items())
+    if size > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:
+        return error_response(
+            431,
+            "headers_too_large",
+            f"Request headers are limited to {MAX_HEADER_BYTES // 1024} KiB and "
+            f"{MAX_HEADERS} headers; this request sent {size} bytes in {len(headers)}.",
+        )
+    if "websocket" in headers.get("upgrade", "").lower():
+        # A half-done upgrade would reach the provider with its body lost.
+        return error_response(
+            400,
+            "websocket_unsupported",
+            "WebSocket connections are not proxied; use the provider's HTTP API "
+            "(streamed answers arrive as server-sent events).",
+        )
+    return None
