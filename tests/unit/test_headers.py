@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from opencode_proxy.headers import gateway_metadata, outbound_headers
+from opencode_proxy.headers import gateway_metadata, outbound_headers, outbound_query
 
 CLIENT = {
     "authorization": "Bearer sk-client-openai",
@@ -90,3 +90,20 @@ def test_metadata_is_flat_json_with_the_user_id_first() -> None:
 def test_metadata_refuses_what_ai_gateway_would_reject(entries: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="cf-aig-metadata"):
         gateway_metadata(entries)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [
+        ("alt=sse&key=AIza", "alt=sse"),
+        ("KEY=a&Api_Key=b&api-key=c&apikey=d&access_token=e&token=f&x-goog-api-key=g", ""),
+        ("%6Bey=encoded-name&alt=sse", "alt=sse"),
+        ("keys=kept&monkey=kept&key", "keys=kept&monkey=kept"),
+        ("a=%2F%20b&&c", "a=%2F%20b&&c"),
+        ("", ""),
+    ],
+)
+def test_credential_query_parameters_are_removed_and_the_rest_is_untouched(
+    query: str, sent: str
+) -> None:
+    assert outbound_query(query) == sent
