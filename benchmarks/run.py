@@ -121,8 +121,8 @@ def cpu_per_request(runs: dict[str, CpuRun]) -> dict[str, float]:
             route: tuple[str, str] = (provider, f"/{rest}"),
             body: bytes = body,
         ) -> None:
-            if path == "/healthz":
-                conn.request("GET", path)
+            if not body:  # a GET: /healthz, discovery, or the page as a browser asks for it
+                conn.request("GET", path, headers={**target.headers, "accept": "text/html"})
                 conn.getresponse().read()
             else:
                 target.request(conn, *route, body=body)
@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
                 bare = Target("floor", floor.direct_port, "", direct.headers)
                 runs: dict[str, CpuRun] = {
                     "healthz": (worker, proxy, "/healthz", b""),
+                    "discovery": (worker, proxy, "/.well-known/opencode", b""),
+                    "page (/ in a browser, signed in)": (worker, proxy, "/", b""),
                     "proxied, provider sets a cookie": (
                         worker,
                         proxy,

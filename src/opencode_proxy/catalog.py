@@ -107,6 +107,8 @@ class CatalogStore:
         self._clock = clock
         self._cached: Catalog | None = None
         self._read_at = float("-inf")
+        self._hold: Hold | None = None
+        self._hold_read_at = float("-inf")
 
     async def current(self) -> Catalog | None:
         if self._clock() - self._read_at < ISOLATE_CACHE_SECONDS:
@@ -114,6 +116,26 @@ class CatalogStore:
         self._cached = await self.read()
         self._read_at = self._clock()
         return self._cached
+
+    async def report(self) -> dict[str, Any] | None:
+        """The catalog's state for people (/healthz, the page): size, age, what is held."""
+        catalog = await self.current()
+        if self._clock() - self._hold_read_at >= ISOLATE_CACHE_SECONDS:
+            self._hold, self._hold_read_at = await self.read_hold(), self._clock()
+        now, hold = self._clock(), self._hold
+        report: dict[str, Any] | None = None
+        if catalog is not None:
+            report = {
+                "models": catalog.model_count(),
+                "fetched_age_seconds": int(now - catalog.fetched_at),
+                "checked_age_seconds": int(now - catalog.checked_at),
+                "missing_providers": list(catalog.missing),
+            }
+        if hold is not None:
+            report = report or {}
+            report["held_seconds"] = int(now - hold.since)
+            report["refused"] = {"age_seconds": int(now - hold.at), "reason": hold.reason}
+        return report
 
     async def read(self) -> Catalog | None:
         """The stored catalog; None when there is none or it cannot be read."""
@@ -139,3 +161,4 @@ class CatalogStore:
 
     async def write_hold(self, hold: Hold | None) -> None:
         await self._kv.put(HOLD_KEY, "" if hold is None else hold.to_json())
+        self._hold, self._hold_read_at = hold, self._clock()

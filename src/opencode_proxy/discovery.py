@@ -39,6 +39,7 @@ class Discovery:
         self._version: str | None = None
         self._text: str | None = None
         self._menu: Menu | None = None
+        self._config: dict[str, Any] = {}
         self._rendered: OrderedDict[str, bytes] = OrderedDict()
         self._refresh(None)
 
@@ -79,9 +80,15 @@ class Discovery:
         config = self.merged_config(catalog)
         served = {"auth": self.document["auth"], "config": config}
         self._text = json.dumps(served, ensure_ascii=False, separators=(",", ":"))
+        self._config = config
         self._menu = Menu.of(config["provider"])
         self._version = version
         self._rendered.clear()
+
+    def served_config(self, catalog: Catalog | None = None) -> dict[str, Any]:
+        """The served config (as merged_config), computed once per catalog version."""
+        self._refresh(catalog)
+        return self._config
 
     def menu(self, catalog: Catalog | None = None) -> Menu:
         """The served models by proxy route, as discovery lists them."""

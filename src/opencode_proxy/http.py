@@ -101,3 +101,17 @@ def error_response(
     if reason is not None:
         error["reason"] = reason
     return json_response(status, {"error": error}, headers=headers)
+
+
+def refuse_method(request: Request, allowed: frozenset[str]) -> Response | None:
+    """405 with `allow` when the request's method is not one of `allowed`."""
+    method = request.method.upper()
+    if method in allowed:
+        return None
+    names = ", ".join(sorted(allowed))
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{method} is not supported on {request.path}; use {names}.",
+        headers=(("allow", names),),
+    )

@@ -9,12 +9,20 @@ from functools import cached_property
 
 from . import limits
 from .access import AccessVerifier, AuthError, extract_token
-from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
+from .catalog import CatalogStore
 from .discovery import Discovery
-from .http import Request, Response, error_response, json_bytes_response, json_response
+from .http import (
+    Request,
+    Response,
+    error_response,
+    json_bytes_response,
+    json_response,
+    refuse_method,
+)
 from .identity import Identity, UserMap
 from .keys import KeysUnavailable
 from .menu import Menu, Refused, admit
+from .page import PAGE_HEADERS, Page, catalog_state
 from .ports import Defer, Platform
 from .proxy import METHODS as PROXY_METHODS
 from .proxy import Gateway, UnsafePath, check_rest, split_route
@@ -65,7 +73,9 @@ class App:
             DISCOVERY_PATH: Route(self.serve_discovery, read_only, signed_in=False),
             HEALTH_PATH: Route(self.serve_health, read_only, signed_in=False),
             WHOAMI_PATH: Route(self.serve_whoami, read_only, signed_in=True),
+            "/": Route(self.serve_page, read_only, signed_in=False),
         }
+        self.page = Page()
 
     async def handle(self, request: Request, defer: Defer) -> Response:
         """Answer one request; an unexpected failure becomes a JSON 500, never a traceback."""
@@ -84,7 +94,7 @@ class App:
             return refused
         route = self.routes.get(request.path)
         if route is not None:
-            if (refused := _refuse_method(request, route.methods)) is not None:
+            if (refused := refuse_method(request, route.methods)) is not None:
                 return refused
             if route.signed_in:
                 signed_in = await self._sign_in(call)
@@ -100,7 +110,7 @@ class App:
         return await self._proxy(call, *target)
 
     async def _proxy(self, call: Call, provider: str, rest: str) -> Response:
-        if (refused := _refuse_method(call.request, PROXY_METHODS)) is not None:
+        if (refused := refuse_method(call.request, PROXY_METHODS)) is not None:
             return refused
         try:
             check_rest(rest)
@@ -211,58 +221,42 @@ class App:
         return self.public_origin or request.origin
 
     async def serve_health(self, call: Call) -> Response:
-        catalog, hold = await self.catalog.current(), await self.catalog.read_hold()
-        now = self.platform.clock()
-        report: dict[str, object] | None = None
-        if catalog is not None:
-            report = {
-                "models": catalog.model_count(),
-                "fetched_age_seconds": int(now - catalog.fetched_at),
-                "checked_age_seconds": int(now - catalog.checked_at),
-                "missing_providers": list(catalog.missing),
-            }
-        if hold is not None:
-            report = report or {}
-            report["held_seconds"] = int(now - hold.since)
-            report["refused"] = {"age_seconds": int(now - hold.at), "reason": hold.reason}
         return json_response(
             200,
             {
                 "status": "ok",
                 "runtime": dict(self.platform.runtime),
                 "config": self.discovery.summary(),
-                "catalog": report,
+                "catalog": await self.catalog.report(),
             },
         )
 
+    async def serve_page(self, call: Call) -> Response:
+        """`/`: a page for a person in a browser, a pointer for anything else."""
+        origin = self.origin_of(call.request)
+        if "text/html" not in call.request.headers.get("accept", ""):
+            links = {"discovery": origin + DISCOVERY_PATH, "health": origin + HEALTH_PATH}
+            return json_response(200, {"service": "opencode-proxy", **links})
+        catalog = await self.catalog.current()
+        try:
+            caller: str | None = (await self.authenticate(call)).user_id
+        except (AuthError, SettingError, KeysUnavailable):
+            caller = None  # the page is for everyone; signing in only adds the id
+        body = self.page.render(
+            origin,
+            self.discovery.served_config(catalog),
+            catalog_state(await self.catalog.report()),
+            catalog.digest if catalog is not None else None,
+            caller,
+        )
+        headers = (("content-type", "text/html; charset=utf-8"), *PAGE_HEADERS)
+        return Response(200, (*headers, ("cache-control", "private, no-store")), body)
+
     async def refresh_catalog(self) -> str:
         """The cron's work: refresh the model catalog from models.dev (or CATALOG_URL)."""
-        names = self.settings.values.get("CATALOG_PROVIDERS", "")
-        providers = tuple(p.strip() for p in names.split(",") if p.strip())
-        refresher = Refresher(
-            self.catalog,
-            self.platform.http_get,
-            self.platform.clock,
-            self.platform.log_line,
-            url=self.settings.values.get("CATALOG_URL", DEFAULT_URL),
-            providers=providers or DEFAULT_PROVIDERS,
-        )
-        return await refresher.run()
+        return await Refresher.from_settings(self.settings, self.catalog, self.platform).run()
 
     async def serve_whoami(self, call: Call) -> Response:
         """Lets an engineer check a token: the anonymous id it maps to, never the email."""
         assert call.identity is not None
         return json_response(200, {"user_id": call.identity.user_id, "kind": call.identity.kind})
-
-
-def _refuse_method(request: Request, allowed: frozenset[str]) -> Response | None:
-    method = request.method.upper()
-    if method in allowed:
-        return None
-    names = ", ".join(sorted(allowed))
-    return error_response(
-        405,
-        "method_not_allowed",
-        f"{method} is not supported on {request.path}; use {names}.",
-        headers=(("allow", names),),
-    )

@@ -87,7 +87,7 @@ def test_health_reports_liveness_without_settings(app: App) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/nope", "/.well-known/opencode/", "/.well-known/OPENCODE", "/healthz/x"]
+    "path", ["/nope", "/.well-known/opencode/", "/.well-known/OPENCODE", "/healthz/x"]
 )
 def test_unknown_paths_get_a_json_404(app: App, path: str) -> None:
     response = call(app, "GET", f"https://ai.example.com{path}")

@@ -52,9 +52,18 @@ def test_health_answers_without_settings_or_secrets(worker: LocalWorker) -> None
     assert response.json()["config"] == {"providers": 4, "models": 9}
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/.well-known/opencode.json", "/healthz/x"])
+@pytest.mark.parametrize("path", ["/nope", "/.well-known/opencode.json", "/healthz/x"])
 def test_unknown_paths_are_a_json_404(worker: LocalWorker, path: str) -> None:
     response = httpx.get(f"{worker.url}{path}")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert response.json()["error"]["type"] == "not_found"
+
+
+def test_the_root_is_a_page_for_browsers_and_json_for_the_rest(worker: LocalWorker) -> None:
+    page = httpx.get(f"{worker.url}/", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert f"opencode auth login {worker.url}" in page.text
+    assert httpx.get(f"{worker.url}/").json()["discovery"] == f"{worker.url}/.well-known/opencode"

@@ -1,0 +1,145 @@
+"""The page a person sees when they open the URL in a browser.
+
+Built from what discovery serves (the menu, the login command) and the catalog's
+state; the parts that do not depend on the caller are rendered once per origin
+and catalog version. Self-contained: no script, no external asset, one inline
+style allowed by its hash, and everything from config or the request escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import OrderedDict
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+_STYLE = """
+body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
+header,main,footer{max-width:52rem;margin:0 auto;padding:1rem 1.25rem}
+header{border-bottom:1px solid #ddd}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem}
+pre{background:#f0f0f0;padding:.75rem;white-space:pre-wrap;overflow-wrap:anywhere;border-radius:4px}
+code{font-family:ui-monospace,monospace;font-size:.92em}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e4e4e4}
+.you{background:#eef6ee;padding:.5rem .75rem;border-radius:4px}
+@media (prefers-color-scheme:dark){body{background:#161616;color:#eee}
+pre{background:#262626}.you{background:#1f3320}th,td{border-color:#333}}
+""".strip()
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+)
+# Where the per-request parts go; escaped text never holds NUL.
+_CALLER = "\x00caller\x00"
+_CATALOG = "\x00catalog\x00"
+
+
+def _esc(text: str) -> str:
+    """HTML-escaped, and without NUL, which marks where the caller's line goes."""
+    return escape(text.replace("\x00", ""))
+
+
+def _command(text: str) -> str:
+    return f"<pre><code>{_esc(text)}</code></pre>"
+
+
+def _menu(providers: Mapping[str, Mapping[str, Any]]) -> str:
+    parts = []
+    for provider_id, provider in providers.items():
+        name = str(provider.get("name") or provider_id)
+        rows = "".join(
+            f"<tr><td><code>{_esc(provider_id)}/{_esc(model_id)}</code></td>"
+            f"<td>{_esc(str(entry.get('name') or model_id))}</td></tr>"
+            for model_id, entry in provider.get("models", {}).items()
+        )
+        parts.append(
+            f'<h3 id="p-{_esc(provider_id)}">{_esc(name)}</h3>'
+            f'<table aria-labelledby="p-{_esc(provider_id)}"><thead><tr>'
+            '<th scope="col">Model id</th><th scope="col">Name</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
+    return "".join(parts)
+
+
+def catalog_state(report: Mapping[str, Any] | None) -> str:
+    """The catalog's state in words, from /healthz's `catalog` report."""
+    if report is None:
+        return "No model catalog is stored yet: the defaults from config-src are served."
+    text = f"{report.get('models', 0)} catalog models"
+    if "fetched_age_seconds" in report:
+        text += f", fetched {report['fetched_age_seconds'] // 60} minutes ago"
+    if "refused" in report:
+        held = int(report.get("held_seconds", 0)) // 60
+        text += (
+            f". The last refresh was held back ({report['refused']['reason']}); "
+            f"the catalog has been held for {held} minutes"
+        )
+    return text + "."
+
+
+class Page:
+    """The HTML page, cached per origin and catalog version; the caller's line per request."""
+
+    _CACHE_SIZE = 16
+
+    def __init__(self) -> None:
+        self._version: object = None
+        self._rendered: OrderedDict[str, str] = OrderedDict()
+
+    def render(
+        self,
+        origin: str,
+        config: Mapping[str, Any],
+        catalog: str,
+        version: object,
+        caller_id: str | None,
+    ) -> bytes:
+        if version != self._version:
+            self._version = version
+            self._rendered.clear()
+        template = self._rendered.get(origin)
+        if template is None:
+            template = self._template(origin, config)
+            self._rendered[origin] = template
+            if len(self._rendered) > self._CACHE_SIZE:
+                self._rendered.popitem(last=False)
+        if caller_id is None:
+            caller = "You are not signed in: sign in with <code>opencode auth login</code> below."
+        else:
+            caller = f"You are signed in. Your anonymous id is <code>{_esc(caller_id)}</code>."
+        return template.replace(_CALLER, caller).replace(_CATALOG, _esc(catalog)).encode()
+
+    @staticmethod
+    def _template(origin: str, config: Mapping[str, Any]) -> str:
+        providers = config.get("provider", {})
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>AI coding agents at {_esc(origin)}</title><style>{_STYLE}</style></head>"
+            "<body><header><h1>AI coding agents</h1>"
+            f"<p>{_esc(origin)} gives you the organisation's coding agent setup: sign in "
+            "once with your company account, and the models below work with no provider "
+            "key on your machine. Requests carry an anonymous id, never your email.</p>"
+            f'<p class="you" role="status">{_CALLER}</p></header>'
+            '<main><section aria-labelledby="clients"><h2 id="clients">Set up your client</h2>'
+            '<h3 id="c-opencode">OpenCode</h3>'
+            "<p>Sign in (a browser window opens), then start OpenCode in your project:</p>"
+            f"{_command(f'opencode auth login {origin}')}{_command('opencode')}"
+            "<p>When your sign-in expires, run the login command again and restart OpenCode.</p>"
+            "</section>"
+            '<section aria-labelledby="models"><h2 id="models">Models you can use</h2>'
+            f"<p>Any other model is refused. {_CATALOG}</p>{_menu(providers)}</section>"
+            "</main><footer><p>Machine-readable: "
+            f"<code>{_esc(origin)}/.well-known/opencode</code>, "
+            f"<code>{_esc(origin)}/healthz</code>.</p></footer></body></html>"
+        )

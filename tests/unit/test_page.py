@@ -1,0 +1,114 @@
+"""`/` for a person in a browser: what it shows, what it never shows, and how it is served."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import access_vectors
+import build_config
+from devstack.access import LocalAccess, access_claims
+from opencode_proxy.http import Response
+from opencode_proxy.identity import anonymous_id
+from opencode_proxy.router import App
+from support import cpython
+
+KEY = access_vectors.load_keys()["access-1"]
+BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+EMAIL = "page.reader@example.com"
+
+
+@pytest.fixture
+def access() -> LocalAccess:
+    return LocalAccess(published=[KEY])
+
+
+@pytest.fixture
+def app(access: LocalAccess) -> App:
+    return cpython.make_app(access)
+
+
+def header(response: Response, name: str) -> str:
+    return dict(response.headers)[name]
+
+
+def page(
+    app: App, headers: dict[str, str] | None = None, url: str = "https://ai.example.com/"
+) -> str:
+    response = cpython.call(app, "GET", url, {**BROWSER, **(headers or {})})
+    assert response.status == 200
+    assert header(response, "content-type") == "text/html; charset=utf-8"
+    return response.body.decode()
+
+
+def test_the_page_shows_the_login_command_for_this_origin_and_every_served_model(app: App) -> None:
+    html = page(app)
+    assert "opencode auth login https://ai.example.com" in html
+    served = json.loads(
+        cpython.call(app, "GET", "https://ai.example.com/.well-known/opencode").body
+    )
+    for provider_id, provider in served["config"]["provider"].items():
+        for model_id in provider["whitelist"]:
+            assert f"{provider_id}/{model_id}" in html
+    assert "You are not signed in" in html
+
+
+@pytest.mark.parametrize("where", ["header", "cookie"])
+def test_a_signed_in_reader_sees_their_anonymous_id_and_never_their_email(
+    app: App, access: LocalAccess, where: str
+) -> None:
+    token = KEY.sign(access_claims(access.origin, cpython.AUDIENCE, email=EMAIL))
+    sent = (
+        {"cf-access-token": token} if where == "header" else {"cookie": f"CF_Authorization={token}"}
+    )
+    html = page(app, sent)
+    assert anonymous_id(cpython.USER_ID_KEY, EMAIL) in html
+    assert "page.reader" not in html
+    assert token not in html
+
+
+def test_the_page_is_locked_down_and_never_cached_shared(app: App) -> None:
+    response = cpython.call(app, "GET", "https://ai.example.com/", BROWSER)
+    csp = header(response, "content-security-policy")
+    assert "default-src 'none'" in csp
+    assert "script-src" not in csp  # no script at all: default-src 'none' forbids it
+    (style,) = re.findall(r"<style>(.*?)</style>", response.body.decode(), re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in csp
+    assert header(response, "x-content-type-options") == "nosniff"
+    assert header(response, "cache-control") == "private, no-store"
+    assert "<script" not in response.body.decode()
+
+
+def test_hostile_names_and_origins_render_as_text(
+    access: LocalAccess, config_src: Path, tmp_path: Path
+) -> None:
+    anthropic = config_src / "providers" / "anthropic.toml"
+    anthropic.write_text(
+        anthropic.read_text().replace(
+            'name = "Claude Sonnet 5"', 'name = "<script>alert(1)</script>"'
+        )
+    )
+    compiled = tmp_path / "opencode.json"
+    compiled.write_bytes(build_config.render(build_config.compile_config(config_src)))
+    app = cpython.make_app(access, compiled=compiled)
+    html = page(app, url='https://x.example"><img src=x>/')
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img" not in html
+
+
+def test_anything_but_a_browser_gets_json_pointing_at_discovery(app: App) -> None:
+    response = cpython.call(app, "GET", "https://ai.example.com/", {"accept": "*/*"})
+    assert response.status == 200
+    assert json.loads(response.body) == {
+        "service": "opencode-proxy",
+        "discovery": "https://ai.example.com/.well-known/opencode",
+        "health": "https://ai.example.com/healthz",
+    }
+    assert cpython.call(app, "HEAD", "https://ai.example.com/", BROWSER).body == b""
