@@ -20,6 +20,7 @@ from typing import Any
 
 import jwt
 
+from .http import Response, error_response
 from .identity import Identity, NotAnAddress, service_identity, user_identity
 from .keys import KeySet
 from .ports import Clock, Platform, Rs256
@@ -48,6 +49,17 @@ class AuthError(Exception):
         self.error_type = error_type
         self.reason = reason
         self.message = message
+
+    def response(self, hint: str = "") -> Response:
+        """The JSON refusal; a 401 carries a Bearer challenge and `hint` on how to sign in."""
+        message = f"{self.message} {hint}".strip()
+        challenge = 'Bearer realm="opencode-proxy"'
+        if self.error_type == "invalid_token":
+            challenge += ', error="invalid_token"'
+        headers = (("www-authenticate", challenge),) if self.status == 401 else ()
+        return error_response(
+            self.status, self.error_type, message, reason=self.reason, headers=headers
+        )
 
 
 def _invalid(reason: str, message: str) -> AuthError:

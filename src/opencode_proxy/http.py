@@ -63,20 +63,21 @@ def json_response(
     headers: tuple[tuple[str, str], ...] = (),
 ) -> Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return json_bytes_response(status, body, cache_control=cache_control, headers=headers)
+    return bytes_response(status, body, cache_control=cache_control, headers=headers)
 
 
-def json_bytes_response(
+def bytes_response(
     status: int,
     body: bytes,
     *,
     cache_control: str,
+    content_type: str = JSON_CONTENT_TYPE,
     headers: tuple[tuple[str, str], ...] = (),
 ) -> Response:
     return Response(
         status,
         (
-            ("content-type", JSON_CONTENT_TYPE),
+            ("content-type", content_type),
             ("content-length", str(len(body))),
             ("cache-control", cache_control),
             *headers,

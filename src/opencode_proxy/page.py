@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from .http import Response, bytes_response
+
 _STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
 header,main,footer{max-width:52rem;margin:0 auto;padding:1rem 1.25rem}
@@ -42,6 +44,17 @@ PAGE_HEADERS = (
 # Where the per-request parts go; escaped text never holds NUL.
 _CALLER = "\x00caller\x00"
 _CATALOG = "\x00catalog\x00"
+
+
+def page_response(body: bytes) -> Response:
+    """The page as served: HTML, locked down, never kept by a shared cache."""
+    return bytes_response(
+        200,
+        body,
+        cache_control="private, no-store",
+        content_type="text/html; charset=utf-8",
+        headers=PAGE_HEADERS,
+    )
 
 
 def _esc(text: str) -> str:
@@ -136,7 +149,20 @@ class Page:
             "<p>Sign in (a browser window opens), then start OpenCode in your project:</p>"
             f"{_command(f'opencode auth login {origin}')}{_command('opencode')}"
             "<p>When your sign-in expires, run the login command again and restart OpenCode.</p>"
-            "</section>"
+            '<h3 id="c-claude-code">Claude Code</h3>'
+            "<p>Install the settings (merge by hand if you have some), then run Claude Code:</p>"
+            + _command(
+                f"mkdir -p ~/.claude && curl -fsS {origin}/setup/claude-code "
+                "-o ~/.claude/settings.json"
+            )
+            + _command("claude")
+            + '<h3 id="c-codex">Codex CLI</h3>'
+            "<p>Add the provider to Codex's config, then run Codex:</p>"
+            + _command(
+                f"mkdir -p ~/.codex && curl -fsS {origin}/setup/codex >> ~/.codex/config.toml"
+            )
+            + _command("codex")
+            + "<p>Both sign in again by themselves when a sign-in expires.</p></section>"
             '<section aria-labelledby="models"><h2 id="models">Models you can use</h2>'
             f"<p>Any other model is refused. {_CATALOG}</p>{_menu(providers)}</section>"
             "</main><footer><p>Machine-readable: "

@@ -10,19 +10,26 @@ from functools import cached_property
 from . import limits
 from .access import AccessVerifier, AuthError, extract_token
 from .catalog import CatalogStore
+from .clients import (
+    CLAUDE_CODE_PATH,
+    CODEX_PATH,
+    claude_code_settings,
+    codex_config,
+    login_hint,
+)
 from .discovery import Discovery
 from .http import (
     Request,
     Response,
+    bytes_response,
     error_response,
-    json_bytes_response,
     json_response,
     refuse_method,
 )
 from .identity import Identity, UserMap
 from .keys import KeysUnavailable
 from .menu import Menu, Refused, admit
-from .page import PAGE_HEADERS, Page, catalog_state
+from .page import Page, catalog_state, page_response
 from .ports import Defer, Platform
 from .proxy import METHODS as PROXY_METHODS
 from .proxy import Gateway, UnsafePath, check_rest, split_route
@@ -74,6 +81,8 @@ class App:
             HEALTH_PATH: Route(self.serve_health, read_only, signed_in=False),
             WHOAMI_PATH: Route(self.serve_whoami, read_only, signed_in=True),
             "/": Route(self.serve_page, read_only, signed_in=False),
+            CLAUDE_CODE_PATH: Route(self.serve_setup, read_only, signed_in=False),
+            CODEX_PATH: Route(self.serve_setup, read_only, signed_in=False),
         }
         self.page = Page()
 
@@ -177,8 +186,7 @@ class App:
                 "missing_token",
                 "missing",
                 "No Access token. Send it in the cf-access-token header (or "
-                "cf-access-jwt-assertion, or Authorization: Bearer); run "
-                f"`opencode auth login {self.origin_of(call.request)}` to get one.",
+                "cf-access-jwt-assertion, or Authorization: Bearer).",
             )
         identity = await access.identify(token)
         if self.user_map.needs_write(identity):
@@ -186,25 +194,31 @@ class App:
         return identity
 
     def _auth_error(self, exc: AuthError, request: Request) -> Response:
-        message = exc.message
-        if exc.status == 401 and exc.reason != "missing":
-            message += f" Run `opencode auth login {self.origin_of(request)}` for a new token."
-        challenge = 'Bearer realm="opencode-proxy"'
-        if exc.error_type == "invalid_token":
-            challenge += ', error="invalid_token"'
-        return error_response(
-            exc.status,
-            exc.error_type,
-            message,
-            reason=exc.reason,
-            headers=(("www-authenticate", challenge),) if exc.status == 401 else (),
+        """The refusal, telling the client that got it how to sign in again."""
+        hint = ""
+        if exc.status == 401:
+            agent = request.headers.get("user-agent", "")
+            hint = login_hint(agent, self.discovery.document["auth"], self.origin_of(request))
+        return exc.response(hint)
+
+    async def serve_setup(self, call: Call) -> Response:
+        """Claude Code's settings.json or Codex CLI's config.toml, for this origin."""
+        origin = self.origin_of(call.request)
+        config = self.discovery.served_config(await self.catalog.current())
+        auth = self.discovery.document["auth"]
+        if call.request.path == CLAUDE_CODE_PATH:
+            settings = claude_code_settings(config, auth, origin)
+            return bytes_response(200, settings, cache_control="no-store")
+        toml = codex_config(config, auth, origin)
+        return bytes_response(
+            200, toml, cache_control="no-store", content_type="text/plain; charset=utf-8"
         )
 
     async def serve_discovery(self, call: Call) -> Response:
         origin = self.origin_of(call.request)
         body = self.discovery.render(origin, await self.catalog.current())
         shared = self.public_origin is not None
-        return json_bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL[shared])
+        return bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL[shared])
 
     @cached_property
     def public_origin(self) -> str | None:
@@ -249,8 +263,7 @@ class App:
             catalog.digest if catalog is not None else None,
             caller,
         )
-        headers = (("content-type", "text/html; charset=utf-8"), *PAGE_HEADERS)
-        return Response(200, (*headers, ("cache-control", "private, no-store")), body)
+        return page_response(body)
 
     async def refresh_catalog(self) -> str:
         """The cron's work: refresh the model catalog from models.dev (or CATALOG_URL)."""

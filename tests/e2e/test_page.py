@@ -92,3 +92,12 @@ def test_a_hostile_model_name_from_models_dev_is_shown_as_text(
     finally:
         stack.models_dev.serve(SAMPLE_MODELS_DEV.read_bytes(), etag='"v1"')
         httpx.post(f"{stack.url}/cdn-cgi/handler/scheduled", timeout=60)
+
+
+def test_every_command_on_the_page_names_this_url_or_is_a_bare_program(
+    browser: Browser, stack: DevStack
+) -> None:
+    commands = open_page(browser, stack).locator("pre").all_inner_texts()
+    assert {"opencode", "claude", "codex"} <= set(commands)
+    for command in set(commands) - {"opencode", "claude", "codex"}:
+        assert stack.url in command, command

@@ -133,7 +133,9 @@ def test_a_request_without_a_token_never_reaches_the_gateway(
     client = openai.OpenAI(base_url=f"{stack.url}/openai", api_key=CLIENT_KEY, max_retries=0)
     with pytest.raises(openai.AuthenticationError) as info:
         client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "x"}])
-    assert "opencode auth login" in str(info.value)
+    # An SDK is told the command that prints a token and where to send it.
+    assert "devstack.dev_token" in str(info.value)
+    assert "cf-access-token header" in str(info.value)
     assert gateway.seen == []
 
 

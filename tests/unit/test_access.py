@@ -205,8 +205,33 @@ def test_missing_token_says_which_header_and_how_to_get_one(access: LocalAccess)
     assert response.status == 401
     message = body(response)["error"]["message"]  # type: ignore[index]
     assert "cf-access-token" in message
-    assert "opencode auth login https://ai.example.com" in message
+    assert "cloudflared access login --no-verbose -app=https://ai.example.com" in message
     assert dict(response.headers)["www-authenticate"] == 'Bearer realm="opencode-proxy"'
+
+
+@pytest.mark.parametrize(
+    ("agent", "told"),
+    [
+        ("opencode/1.18.33 ai-sdk/provider-utils/3.0", "then restart OpenCode"),
+        ("claude-cli/2.1.328 (external, cli)", "Claude Code runs its apiKeyHelper"),
+        ("codex_cli_rs/0.169.0 (Debian 12; x86_64)", "Codex runs its auth command"),
+        ("python-httpx/0.28.1", "send it in the cf-access-token header"),
+    ],
+)
+def test_a_401_tells_each_client_how_it_signs_in_again(
+    access: LocalAccess, agent: str, told: str
+) -> None:
+    now = access_claims(access.origin, AUDIENCE)["iat"]
+    expired = KEYS["access-1"].sign(
+        access_claims(access.origin, AUDIENCE, exp=now - 600, iat=now - 900, nbf=now - 900)
+    )
+    for headers in ({}, {"cf-access-token": expired}):
+        response = whoami(make_app(access), {**headers, "user-agent": agent})
+        assert response.status == 401
+        message = str(body(response)["error"]["message"])  # type: ignore[index]
+        assert told in message
+        if "OpenCode" in told:
+            assert "opencode auth login https://ai.example.com" in message
 
 
 def test_expired_token_says_so_in_words(access: LocalAccess) -> None:

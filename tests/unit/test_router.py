@@ -118,9 +118,7 @@ def test_with_a_public_origin_discovery_ignores_the_host_and_may_be_shared() -> 
     assert "evil.example" not in response.body.decode()
     assert json.loads(response.body)["auth"]["command"][-1] == "-app=https://ai.example.com"
     refused = call(app, "GET", "https://evil.example/whoami")
-    assert (
-        "opencode auth login https://ai.example.com" in json.loads(refused.body)["error"]["message"]
-    )
+    assert "-app=https://ai.example.com" in json.loads(refused.body)["error"]["message"]
 
 
 def test_an_unusable_public_origin_falls_back_to_the_host_privately() -> None:
