@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  opencode auth login {url}\n"
         '  opencode run "hello"\n'
         f"  curl -X POST {url}/cdn-cgi/handler/scheduled   # run the hourly catalog refresh now\n"
+        f"Claude Code and Codex CLI: {url}/setup/claude-code and {url}/setup/codex; "
+        f"the page for people: {url}/\n"
         "Ctrl-C stops everything. The Worker's log follows.",
         flush=True,
     )
