@@ -17,7 +17,7 @@ import argparse
 import sys
 
 import build_config
-from toolkit.worker_files import ROOT, StagingError, stage_code, vendor
+from toolkit.worker_files import ROOT, StagingError, stage_code, vendor, write_atomically
 
 WORKER_DIR = ROOT / "build" / "worker"
 PYTHON_MODULES = ROOT / "python_modules"
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     except StagingError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
-    build_config.write_atomically(build_config.DEFAULT_OUT, compiled)
+    write_atomically(build_config.DEFAULT_OUT, compiled)
     stage_code(WORKER_DIR, compiled)
     print(f"built {WORKER_DIR.relative_to(ROOT)}/ and python_modules/ ({', '.join(vendored)})")
     return 0

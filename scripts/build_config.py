@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import re
 import sys
-import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from opencode_proxy.discovery import Discovery
 from toolkit import config_schema as schema
 from toolkit import opencode_cli
+from toolkit.worker_files import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = ROOT / "config-src"
@@ -243,19 +242,6 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
 def render(document: dict[str, Any]) -> bytes:
     """Stable bytes for the compiled document."""
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` in one step, so a failed build never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def report(exc: BuildError) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
 from opencode_proxy.ports import Fetched
 from opencode_proxy.refresh import Refresher
-from toolkit.wrangler_kv import KvCommandError, namespace
+from toolkit.namespaces import KvCommandError, namespace
 
 
 async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:

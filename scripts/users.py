@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from opencode_proxy.identity import NotAnAddress, user_identity
-from toolkit.wrangler_kv import KvCommandError, namespace
+from toolkit.namespaces import KvCommandError, namespace
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from devstack.capnp import Body, Module, encode_bundle
+from toolkit.worker_files import write_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "node_modules" / "pyodide"
@@ -126,9 +126,6 @@ def ensure(cache_dir: Path = CACHE_DIR, package: Path = PACKAGE) -> Path:
     stamp = _stamp(package)
     if bundle.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
         return cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = bundle.with_suffix(f".{os.getpid()}.partial")
-    partial.write_bytes(assemble(package))
-    os.replace(partial, bundle)
+    write_atomically(bundle, assemble(package))
     stamp_file.write_text(stamp)
     return cache_dir

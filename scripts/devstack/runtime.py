@@ -13,7 +13,7 @@ that wrangler 4 pins, from a generated config that mirrors wrangler.toml:
 - outbound requests may reach loopback only.
 
 A small front worker (front.js) passes every request on and serves the scheduled
-test handler; `direct_url` reaches the Worker without it (for measurements).
+test handler; `direct_port` reaches the Worker without it (for measurements).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 import build_config
 from devstack import pyodide_bundle
 from devstack.kv import STORE_NAME, KvStore, LocalKv
-from devstack.server import Service
+from devstack.server import Service, free_port
 from toolkit.worker_files import ROOT, stage_code, vendor
 
 WORKERD = ROOT / "node_modules" / "@cloudflare" / "workerd-linux-64" / "bin" / "workerd"
@@ -54,13 +54,6 @@ PYTHON_MODULES = "python_modules"
 
 class LocalRuntimeError(Exception):
     """The local runtime could not be staged or did not become ready."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def capnp_text(value: str) -> str:
@@ -127,11 +120,6 @@ class LocalWorker(Service):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def direct_url(self) -> str:
-        """The Worker without the front worker in the way."""
-        return f"http://127.0.0.1:{self.direct_port}"
 
     @property
     def log_path(self) -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+
+from devstack.server import free_port
+from toolkit.worker_files import write_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "node_modules" / "opencode-linux-x64"
@@ -45,16 +47,9 @@ def cli_version() -> str:
     return version
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _ask(paths: tuple[str, ...]) -> dict[str, Any]:
     """Start `opencode serve` with an empty home on loopback and GET each path."""
-    port = _free_port()
+    port = free_port()
     answers: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="opencode-cli-") as home:
         env = {
@@ -105,10 +100,7 @@ def published() -> dict[str, Any]:
         "schema": {"$ref": "#/components/schemas/Config", "components": {"schemas": schemas}},
         "providers": sorted(provider["id"] for provider in answers["/provider"]["all"]),
     }
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(known))
-    os.replace(partial, cached)
+    write_atomically(cached, json.dumps(known).encode())
     return known
 
 

@@ -15,8 +15,10 @@ same files on CPython as on Pyodide).
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,19 @@ CONFIG_NAME = "opencode.json"
 
 class StagingError(Exception):
     """The Worker's files could not be laid out; the message says what to run."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` in one step, so a failed or concurrent write never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def stage_code(worker: Path, compiled: bytes) -> None:
