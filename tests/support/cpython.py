@@ -171,6 +171,7 @@ def shipped_config() -> dict[str, Any]:
 AUDIENCE = "test-aud-0123456789abcdef"
 USER_ID_KEY = "test-user-id-key-not-a-secret"
 GATEWAY_TOKEN = "test-gateway-token-0123456789"
+PROXY_USER = "proxy.user@example.com"  # the person behind the workerd tests' token
 
 
 def default_settings(access: LocalAccess) -> dict[str, str]:

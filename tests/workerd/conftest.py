@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 import access_vectors
-from devstack.access import LocalAccess
+from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.runtime import LocalWorker
-from support.cpython import AUDIENCE, GATEWAY_TOKEN, USER_ID_KEY
+from support.cpython import AUDIENCE, GATEWAY_TOKEN, PROXY_USER, USER_ID_KEY
 
 GATEWAY_ID = "test-gateway"
 
@@ -42,6 +43,23 @@ def gateway(session_gateway: FakeGateway) -> Iterator[FakeGateway]:
 def models_dev() -> Iterator[LocalModelsDev]:
     with LocalModelsDev(b"{}", etag=None, status=503) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def token(access: LocalAccess) -> str:
+    """A valid Access token for PROXY_USER."""
+    return access_vectors.load_keys()["access-1"].sign(
+        access_claims(access.origin, AUDIENCE, email=PROXY_USER)
+    )
+
+
+@pytest.fixture
+def client(worker: LocalWorker, token: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the Worker that sends the token."""
+    with httpx.Client(
+        base_url=worker.url, headers={"cf-access-token": token}, timeout=30
+    ) as session:
+        yield session
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import access_vectors
-from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.runtime import LocalWorker
-from support import cpython, served
+from support import served
 
 KEY = access_vectors.load_keys()["access-1"]
 # (path, whether to send a valid token, the status that refuses it before any body is read)
@@ -29,11 +28,6 @@ REFUSALS = [
     ("/.well-known/opencode", False, 405),
 ]
 DECLARED = 1024 * 1024 * 1024  # a body nobody should wait for
-
-
-@pytest.fixture(scope="module")
-def token(access: LocalAccess) -> str:
-    return KEY.sign(access_claims(access.origin, cpython.AUDIENCE))
 
 
 def _head(path: str, token: str | None, length: int, extra: str = "") -> bytes:

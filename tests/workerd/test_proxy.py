@@ -12,20 +12,18 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 import access_vectors
-from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway, Reply, Seen
 from devstack.runtime import LocalWorker
 from opencode_proxy.identity import anonymous_id
 from support import cpython, served
 
 KEY = access_vectors.load_keys()["access-1"]
-EMAIL = "proxy.user@example.com"
 PROVIDERS = ["anthropic", "openai", "google-ai-studio", "compat", "workers-ai"]
 PRESERVED = {
     "anthropic-version": "2023-06-01",
@@ -51,19 +49,6 @@ CLIENT_SECRETS = {
     "x-forwarded-for": "203.0.113.9",
 }
 WAIT = 10.0  # seconds the fake gateway waits for the client to confirm an event
-
-
-@pytest.fixture(scope="module")
-def token(access: LocalAccess) -> str:
-    return KEY.sign(access_claims(access.origin, cpython.AUDIENCE, email=EMAIL))
-
-
-@pytest.fixture
-def client(worker: LocalWorker, token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=worker.url, headers={"cf-access-token": token}, timeout=30
-    ) as session:
-        yield session
 
 
 # Per route: a request it serves (Workers AI's own route serves no model in the shipped
@@ -99,12 +84,12 @@ def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
         assert seen.header(name) == value, name
     assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
     metadata = json.loads(seen.header("cf-aig-metadata") or "")
-    assert metadata == {"userId": anonymous_id(cpython.USER_ID_KEY, EMAIL)}
+    assert metadata == {"userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER)}
     for name in ("cf-access-token", "cf-aig-skip-cache", *CLIENT_SECRETS):
         if name not in ("cf-aig-authorization", "cf-aig-metadata"):
             assert seen.header(name) is None, name
     everything = repr(seen.headers)
-    for secret in [token, EMAIL, *CLIENT_SECRETS.values()]:
+    for secret in [token, cpython.PROXY_USER, *CLIENT_SECRETS.values()]:
         if secret not in ('{"userId":"spoofed"}',):
             assert secret not in everything
 
@@ -351,95 +336,6 @@ def test_a_client_that_disconnects_stops_the_upstream_stream(
     assert sent[-1] - closed_at < 10
 
 
-def _raw_request(worker: LocalWorker, target: str, extra: bytes = b"") -> tuple[int, bytes]:
-    """Send a request line and headers exactly as given; return status and body."""
-    with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
-        sock.sendall(
-            f"GET {target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n".encode()
-            + extra
-            + b"\r\n"
-        )
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response.status, response.read()
-
-
-@pytest.mark.parametrize(
-    "target",
-    [
-        "/openai//evil.example/x",
-        "/openai/\\\\evil.example/x",
-        "/openai/http://evil.example/x",
-        "/openai/%2F%2Fevil.example/x",
-        "/openai/a%2F..%2F..%2Fx",
-        "/openai/%252e%252e/x",
-        "/openai/%2E%2E/x",
-        "/openai/%2e%2e/%2e%2e/x",
-    ],
-)
-def test_traversal_and_host_smuggling_never_reach_the_gateway(
-    worker: LocalWorker, token: str, gateway: FakeGateway, target: str
-) -> None:
-    status, answer = _raw_request(worker, target, f"cf-access-token: {token}\r\n".encode())
-    assert status in (400, 404, 500), answer[:300]
-    assert gateway.seen == []
-    assert token.encode() not in answer
-
-
-def test_an_absolute_form_target_names_a_path_never_the_upstream_host(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    # Current workerd accepts `GET http://host/path`; only the path reaches the router,
-    # and the upstream host always comes from the AI binding.
-    status, _ = _raw_request(
-        worker, "http://evil.example/openai/x", f"cf-access-token: {token}\r\n".encode()
-    )
-    assert status == 200
-    assert [(seen.provider, seen.rest) for seen in gateway.seen] == [("openai", "/x")]
-
-
-def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    # The runtime resolves "..": the request can only name another provider route
-    # the caller could use anyway, never a path above it or another host.
-    status, _ = _raw_request(
-        worker, "/openai/../anthropic/v1/messages", f"cf-access-token: {token}\r\n".encode()
-    )
-    assert status == 200
-    (seen,) = gateway.seen
-    assert (seen.provider, seen.rest) == ("anthropic", "/v1/messages")
-
-
-def test_injected_header_lines_cannot_set_gateway_headers(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    # What a CRLF smuggled into a header value becomes on the wire: extra header lines.
-    injected = (
-        f"cf-access-token: {token}\r\n"
-        "x-note: a\r\ncf-aig-authorization: Bearer injected\r\n"
-        'x-other: b\r\ncf-aig-metadata: {"userId":"spoofed"}\r\n'
-    ).encode()
-    status, _ = _raw_request(worker, "/openai/models", injected)
-    assert status == 200
-    (seen,) = gateway.seen
-    assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
-    assert json.loads(seen.header("cf-aig-metadata") or "") == {
-        "userId": anonymous_id(cpython.USER_ID_KEY, EMAIL)
-    }
-
-
-def test_a_smuggled_host_never_reaches_the_gateway(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    status, _ = _raw_request(
-        worker, "/openai/models", f"cf-access-token: {token}\r\nhost: evil.example\r\n".encode()
-    )
-    # A second Host line is refused before the Worker runs (wrangler's proxy answers 500).
-    assert status >= 400
-    assert gateway.seen == []
-
-
 def test_proxied_requests_are_logged_without_secrets(
     worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, token: str
 ) -> None:
@@ -453,117 +349,18 @@ def test_proxied_requests_are_logged_without_secrets(
         time.sleep(0.1)
     assert line is not None
     record = json.loads(line[line.index("{") :])
-    assert record["userId"] == anonymous_id(cpython.USER_ID_KEY, EMAIL)
+    assert record["userId"] == anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER)
     assert (record["provider"], record["path"], record["status"]) == (
         "openai",
         "/v1/log-probe",
         200,
     )
     log = worker.log_path.read_text(errors="replace")
-    for secret in (token, EMAIL, "query-secret", cpython.GATEWAY_TOKEN, cpython.USER_ID_KEY):
+    for secret in (
+        token,
+        cpython.PROXY_USER,
+        "query-secret",
+        cpython.GATEWAY_TOKEN,
+        cpython.USER_ID_KEY,
+    ):
         assert secret not in log
-
-
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/openai/v1/responses", served.body("gpt-4-never-served", input="hi")),
-        ("/anthropic/v1/messages", served.body("gpt-5", messages=[])),
-        ("/google-ai-studio/v1beta/models/gemini-1.0-ultra:generateContent", b"{}"),
-        ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", b"{}"),
-        ("/openai/v1/responses", b"not json"),
-    ],
-)
-def test_a_model_off_the_menu_never_reaches_the_gateway(
-    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, path: str, body: bytes
-) -> None:
-    response = client.post(path, content=body)
-    assert response.status_code == 403, response.text
-    error = response.json()["error"]
-    assert error["type"] == "model_not_allowed"
-    assert f"{worker.url}/.well-known/opencode" in error["message"]
-    assert gateway.seen == []
-
-
-def test_credentials_in_the_query_never_reach_the_gateway(
-    client: httpx.Client, gateway: FakeGateway
-) -> None:
-    path = f"/google-ai-studio{served.GEMINI_PATH}"
-    query = "alt=sse&key=AIza-client-key&API_KEY=k2&access_token=t3&x=%2Fkeep%20me&key2=v"
-    response = client.post(f"{path}?{query}", content=b"{}")
-    assert response.status_code == 200, response.text
-    (seen,) = gateway.seen
-    assert seen.query == "alt=sse&x=%2Fkeep%20me&key2=v"
-
-
-def test_a_provider_cookie_never_reaches_the_client_and_the_body_still_streams(
-    client: httpx.Client, gateway: FakeGateway
-) -> None:
-    events = [b"data: one\n\n", b"data: two\n\n"]
-
-    def with_cookie(seen: Seen, reply: Reply) -> None:
-        reply.head(
-            200,
-            [
-                ("content-type", "text/event-stream"),
-                ("set-cookie", "__cf_bm=provider; Path=/; HttpOnly"),
-                ("set-cookie", "session=abc"),
-                ("cf-aig-log-id", "log-123"),
-            ],
-        )
-        for event in events:
-            reply.write(event)
-        reply.end()
-
-    gateway.responders["anthropic"] = with_cookie
-    with client.stream("POST", "/anthropic/v1/messages", content=served.ANTHROPIC) as response:
-        assert response.status_code == 200
-        assert "set-cookie" not in response.headers
-        assert response.headers["cf-aig-log-id"] == "log-123"
-        assert response.headers["content-type"] == "text/event-stream"
-        assert b"".join(response.iter_raw()) == b"".join(events)
-
-
-def test_headers_over_the_limit_are_refused_before_anything_is_forwarded(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    big = {"x-padding": "p" * 40_000, "cf-access-token": token}
-    many = {f"x-h{n}": "v" for n in range(150)} | {"cf-access-token": token}
-    for headers in (big, many):
-        response = httpx.post(
-            f"{worker.url}/openai/v1/responses", content=served.OPENAI, headers=headers
-        )
-        assert response.status_code == 431, response.text
-        assert response.json()["error"]["type"] == "headers_too_large"
-        assert token not in response.text
-    assert gateway.seen == []
-
-
-def test_a_websocket_upgrade_is_refused_in_words_never_forwarded_half_done(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    status, answer = _raw_request(
-        worker,
-        "/openai/v1/responses",
-        (
-            f"cf-access-token: {token}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n"
-            "sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        ).encode(),
-    )
-    assert status == 400
-    assert json.loads(answer)["error"]["type"] == "websocket_unsupported"
-    assert gateway.seen == []
-
-
-def test_the_access_cookie_signs_in_and_is_never_forwarded(
-    worker: LocalWorker, token: str, gateway: FakeGateway
-) -> None:
-    response = httpx.post(
-        f"{worker.url}/openai/v1/responses",
-        content=served.OPENAI,
-        headers={"cookie": f"CF_Authorization={token}; theme=dark"},
-    )
-    assert response.status_code == 200, response.text
-    (seen,) = gateway.seen
-    assert seen.header("cookie") is None
-    assert token not in repr(seen.headers)

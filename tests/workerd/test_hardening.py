@@ -1,0 +1,210 @@
+"""What an attacker may send: paths, headers, hosts, query strings, cookies, upgrades and
+models off the menu. None of it reaches the gateway, and no answer leaks a token."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+
+import httpx
+import pytest
+
+from devstack.gateway import FakeGateway, Reply, Seen
+from devstack.runtime import LocalWorker
+from opencode_proxy.identity import anonymous_id
+from support import cpython, served
+
+
+def _raw_request(worker: LocalWorker, target: str, extra: bytes = b"") -> tuple[int, bytes]:
+    """Send a request line and headers exactly as given; return status and body."""
+    with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
+        sock.sendall(
+            f"GET {target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n".encode()
+            + extra
+            + b"\r\n"
+        )
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/openai//evil.example/x",
+        "/openai/\\\\evil.example/x",
+        "/openai/http://evil.example/x",
+        "/openai/%2F%2Fevil.example/x",
+        "/openai/a%2F..%2F..%2Fx",
+        "/openai/%252e%252e/x",
+        "/openai/%2E%2E/x",
+        "/openai/%2e%2e/%2e%2e/x",
+    ],
+)
+def test_traversal_and_host_smuggling_never_reach_the_gateway(
+    worker: LocalWorker, token: str, gateway: FakeGateway, target: str
+) -> None:
+    status, answer = _raw_request(worker, target, f"cf-access-token: {token}\r\n".encode())
+    assert status in (400, 404, 500), answer[:300]
+    assert gateway.seen == []
+    assert token.encode() not in answer
+
+
+def test_an_absolute_form_target_names_a_path_never_the_upstream_host(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    # Current workerd accepts `GET http://host/path`; only the path reaches the router,
+    # and the upstream host always comes from the AI binding.
+    status, _ = _raw_request(
+        worker, "http://evil.example/openai/x", f"cf-access-token: {token}\r\n".encode()
+    )
+    assert status == 200
+    assert [(seen.provider, seen.rest) for seen in gateway.seen] == [("openai", "/x")]
+
+
+def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    # The runtime resolves "..": the request can only name another provider route
+    # the caller could use anyway, never a path above it or another host.
+    status, _ = _raw_request(
+        worker, "/openai/../anthropic/v1/messages", f"cf-access-token: {token}\r\n".encode()
+    )
+    assert status == 200
+    (seen,) = gateway.seen
+    assert (seen.provider, seen.rest) == ("anthropic", "/v1/messages")
+
+
+def test_injected_header_lines_cannot_set_gateway_headers(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    # What a CRLF smuggled into a header value becomes on the wire: extra header lines.
+    injected = (
+        f"cf-access-token: {token}\r\n"
+        "x-note: a\r\ncf-aig-authorization: Bearer injected\r\n"
+        'x-other: b\r\ncf-aig-metadata: {"userId":"spoofed"}\r\n'
+    ).encode()
+    status, _ = _raw_request(worker, "/openai/models", injected)
+    assert status == 200
+    (seen,) = gateway.seen
+    assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
+    assert json.loads(seen.header("cf-aig-metadata") or "") == {
+        "userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER)
+    }
+
+
+def test_a_smuggled_host_never_reaches_the_gateway(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    status, _ = _raw_request(
+        worker, "/openai/models", f"cf-access-token: {token}\r\nhost: evil.example\r\n".encode()
+    )
+    # A second Host line is refused before the Worker runs.
+    assert status >= 400
+    assert gateway.seen == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/openai/v1/responses", served.body("gpt-4-never-served", input="hi")),
+        ("/anthropic/v1/messages", served.body("gpt-5", messages=[])),
+        ("/google-ai-studio/v1beta/models/gemini-1.0-ultra:generateContent", b"{}"),
+        ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", b"{}"),
+        ("/openai/v1/responses", b"not json"),
+    ],
+)
+def test_a_model_off_the_menu_never_reaches_the_gateway(
+    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, path: str, body: bytes
+) -> None:
+    response = client.post(path, content=body)
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["type"] == "model_not_allowed"
+    assert f"{worker.url}/.well-known/opencode" in error["message"]
+    assert gateway.seen == []
+
+
+def test_credentials_in_the_query_never_reach_the_gateway(
+    client: httpx.Client, gateway: FakeGateway
+) -> None:
+    path = f"/google-ai-studio{served.GEMINI_PATH}"
+    query = "alt=sse&key=AIza-client-key&API_KEY=k2&access_token=t3&x=%2Fkeep%20me&key2=v"
+    response = client.post(f"{path}?{query}", content=b"{}")
+    assert response.status_code == 200, response.text
+    (seen,) = gateway.seen
+    assert seen.query == "alt=sse&x=%2Fkeep%20me&key2=v"
+
+
+def test_a_provider_cookie_never_reaches_the_client_and_the_body_still_streams(
+    client: httpx.Client, gateway: FakeGateway
+) -> None:
+    events = [b"data: one\n\n", b"data: two\n\n"]
+
+    def with_cookie(seen: Seen, reply: Reply) -> None:
+        reply.head(
+            200,
+            [
+                ("content-type", "text/event-stream"),
+                ("set-cookie", "__cf_bm=provider; Path=/; HttpOnly"),
+                ("set-cookie", "session=abc"),
+                ("cf-aig-log-id", "log-123"),
+            ],
+        )
+        for event in events:
+            reply.write(event)
+        reply.end()
+
+    gateway.responders["anthropic"] = with_cookie
+    with client.stream("POST", "/anthropic/v1/messages", content=served.ANTHROPIC) as response:
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers
+        assert response.headers["cf-aig-log-id"] == "log-123"
+        assert response.headers["content-type"] == "text/event-stream"
+        assert b"".join(response.iter_raw()) == b"".join(events)
+
+
+def test_headers_over_the_limit_are_refused_before_anything_is_forwarded(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    big = {"x-padding": "p" * 40_000, "cf-access-token": token}
+    many = {f"x-h{n}": "v" for n in range(150)} | {"cf-access-token": token}
+    for headers in (big, many):
+        response = httpx.post(
+            f"{worker.url}/openai/v1/responses", content=served.OPENAI, headers=headers
+        )
+        assert response.status_code == 431, response.text
+        assert response.json()["error"]["type"] == "headers_too_large"
+        assert token not in response.text
+    assert gateway.seen == []
+
+
+def test_a_websocket_upgrade_is_refused_in_words_never_forwarded_half_done(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    status, answer = _raw_request(
+        worker,
+        "/openai/v1/responses",
+        (
+            f"cf-access-token: {token}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n"
+            "sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        ).encode(),
+    )
+    assert status == 400
+    assert json.loads(answer)["error"]["type"] == "websocket_unsupported"
+    assert gateway.seen == []
+
+
+def test_the_access_cookie_signs_in_and_is_never_forwarded(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    response = httpx.post(
+        f"{worker.url}/openai/v1/responses",
+        content=served.OPENAI,
+        headers={"cookie": f"CF_Authorization={token}; theme=dark"},
+    )
+    assert response.status_code == 200, response.text
+    (seen,) = gateway.seen
+    assert seen.header("cookie") is None
+    assert token not in repr(seen.headers)
