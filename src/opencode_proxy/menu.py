@@ -153,6 +153,8 @@ async def requested_model(
         limit = f"{BODY_LIMIT // 2**20} MiB"
         message = f"Request bodies on /{route} are limited to {limit}."
         raise Refused(413, "body_too_large", message) from None
+    except OSError:  # the client went away, or sent a body that cannot be read
+        raise Refused(400, "bad_body", "The request body could not be read.") from None
     if model is None:
         raise _no_model(route, "the body is not a JSON object with a string `model`")
     return model, dataclasses.replace(request, body=body)

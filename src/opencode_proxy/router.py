@@ -129,11 +129,10 @@ class App:
         if isinstance(signed_in, Response):
             return signed_in
         assert signed_in.identity is not None
-        listed_at = self.origin_of(call.request) + DISCOVERY_PATH
         try:
             request = await admit(call.request, provider, rest, self.platform.body_model, self.menu)
         except Refused as refusal:
-            return refusal.answer(listed_at)
+            return refusal.answer(self.origin_of(call.request) + DISCOVERY_PATH)
         try:
             return await self.gateway.forward(request, signed_in.identity, provider, rest)
         except SettingError as exc:

@@ -190,3 +190,17 @@ def test_workers_ai_catalog_models_arrive_under_the_ids_of_their_route(config_sr
     assert "workers-ai/@cf/meta/llama-4-scout" in served["workers-ai"]["whitelist"]
     assert not any("llama-4" in model for model in served["openai"]["whitelist"])
     assert discovery.menu(catalog).allows("compat", "workers-ai/@cf/meta/llama-4-scout")
+
+
+def test_a_body_that_cannot_be_read_is_a_400_not_a_crash(
+    access: LocalAccess, upstream: cpython.RecordingUpstream
+) -> None:
+    async def broken(body: object, limit: int) -> tuple[str | None, object]:
+        raise OSError("the client went away")
+
+    app = cpython.make_app(access, upstream=upstream)
+    object.__setattr__(app.platform, "body_model", broken)
+    response = send(app, access, "/openai/v1/responses", b'{"model": "gpt-5"}')
+    assert response.status == 400
+    assert json.loads(response.body)["error"]["type"] == "bad_body"
+    assert upstream.calls == []
