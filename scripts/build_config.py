@@ -127,7 +127,16 @@ def _render_model(model: schema.Model, no_store: bool) -> dict[str, Any]:
 
 
 def _render_provider(provider: schema.Provider, token_env: str) -> dict[str, Any]:
-    own = {"base_url", "models_dev", "models_dev_prefix", "serve", "hide", "options", "models"}
+    own = {
+        "base_url",
+        "models_dev",
+        "models_dev_prefix",
+        "serve",
+        "hide",
+        "endpoints",
+        "options",
+        "models",
+    }
     rendered = provider.opencode(exclude=own)
     rendered["options"] = {
         "baseURL": provider.base_url,
@@ -233,6 +242,12 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
         }
         for pid, p in providers.items()
     }
+    # Endpoints config-src adds per proxy route; read by the Worker, never served.
+    endpoints: dict[str, list[dict[str, str]]] = {}
+    for provider in providers.values():
+        for endpoint in provider.endpoints:
+            endpoints.setdefault(provider.route, []).append(endpoint.model_dump())
+    document["endpoints"] = endpoints
     check_with_opencode(document, sources)
     if sources.problems:
         raise BuildError(sources.problems)

@@ -17,14 +17,19 @@ import js
 import pyodide
 from pyodide.ffi import JsException, JsProxy, jsnull, to_js
 
+from opencode_proxy.dialects import Dialect, render
 from opencode_proxy.discovery import CompiledConfigError, Discovery
-from opencode_proxy.http import Request, Response, error_response
-from opencode_proxy.ports import BodyTooLarge, Fetched, Platform, UpstreamAnswer
+from opencode_proxy.http import Request, Response
+from opencode_proxy.ports import BodyRead, BodyTooLarge, Fetched, Platform, UpstreamAnswer
+from opencode_proxy.refusal import config_error
 from opencode_proxy.router import App
+from opencode_proxy.services import Services
 from opencode_proxy.settings import SettingError, Settings
 
 RSASSA = "RSASSA-PKCS1-v1_5"
+_DECODER = js.TextDecoder.new()
 
+_services: Services | None = None
 _app: App | None = None
 
 
@@ -98,9 +103,9 @@ async def upstream(
     return UpstreamAnswer(int(response.status), response)
 
 
-async def body_model(body: object, limit: int) -> tuple[str | None, object]:
-    """The `BodyModel` port: the body read once into an ArrayBuffer and parsed by the
-    runtime's own JSON parser; only the model string crosses into Python.
+async def read_body(body: object, limit: int) -> BodyRead:
+    """The `ReadBody` port: the body read once into an ArrayBuffer, its model found by
+    the runtime's own JSON parser.
 
     `Response.json()` parses the bytes natively: for a 1 MB body it costs half of
     `JSON.parse(new TextDecoder().decode(...))` in workerd.
@@ -111,12 +116,13 @@ async def body_model(body: object, limit: int) -> tuple[str | None, object]:
         raise OSError(f"reading the request body failed: {exc}") from None
     if buffer.byteLength > limit:
         raise BodyTooLarge(str(buffer.byteLength))
+    text = str(_DECODER.decode(buffer))
     try:
         parsed = await js.Response.new(buffer).json()
     except JsException:
-        return None, buffer
+        return BodyRead(buffer, text, None)
     model = getattr(parsed, "model", None) if isinstance(parsed, JsProxy) else None
-    return (model if isinstance(model, str) else None), buffer
+    return BodyRead(buffer, text, model if isinstance(model, str) else None)
 
 
 class GatewayUrls:
@@ -153,16 +159,16 @@ class WebCryptoRs256:
             return False
 
 
-def _get_app(env: Any) -> App:
-    """One App per isolate (its caches live as long as the isolate).
+def _get_services(env: Any) -> Services:
+    """One set of services per isolate (their caches live as long as the isolate).
 
-    It is built only from a real env: an event without bindings must fail alone,
-    never leave an App without settings behind for every later request.
+    They are built only from a real env: an event without bindings must fail alone,
+    never leave services without settings behind for every later event.
     """
-    global _app
+    global _services
     if env is None or env is jsnull:
         raise CompiledConfigError("the event carried no env (bindings); nothing was done")
-    if _app is None:
+    if _services is None:
         settings = Settings.from_lookup(lambda name: getattr(env, name, None))
         ports = Platform(
             cache=KvNamespace(env, "CATALOG"),
@@ -172,11 +178,18 @@ def _get_app(env: Any) -> App:
             clock=time.time,
             upstream=upstream,
             gateway_url=GatewayUrls(env),
-            body_model=body_model,
+            read_body=read_body,
             log_line=js.console.log,
             runtime={"python": platform.python_version(), "pyodide": pyodide.__version__},
         )
-        _app = App(Discovery.from_file(), settings, ports)
+        _services = Services(Discovery.from_file(), settings, ports)
+    return _services
+
+
+def _get_app(env: Any) -> App:
+    global _app
+    if _app is None:
+        _app = App(_get_services(env))
     return _app
 
 
@@ -209,10 +222,10 @@ async def handle_fetch(request: Any, env: Any, ctx: Any) -> Any:
     try:
         app = _get_app(env)
     except CompiledConfigError as exc:
-        return to_js_response(error_response(500, "config_error", str(exc)))
+        return to_js_response(render(config_error(str(exc)), Dialect.WORKER))
     return to_js_response(await app.handle(to_core_request(js_request), defer))
 
 
 async def handle_scheduled(env: Any) -> str:
     """Entry point for the Worker's cron: refresh the model catalog."""
-    return await _get_app(env).refresh_catalog()
+    return await _get_services(env).refresher.run()

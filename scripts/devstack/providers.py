@@ -298,16 +298,14 @@ def _responses(seen: Seen, reply: Reply) -> None:
 
 
 def openai(seen: Seen, reply: Reply) -> None:
-    if seen.rest.endswith("/responses"):
+    # The gateway's OpenAI route is what follows api.openai.com/v1, as in production:
+    # a client path forwarded with its /v1 would reach OpenAI as /v1/v1/....
+    if seen.rest.startswith("/v1/"):
+        message = f"Invalid URL ({seen.method} /v1{seen.rest})"
+        error = {"message": message, "type": "invalid_request_error", "param": None, "code": None}
+        reply.json(404, {"error": error})
+    elif seen.rest == "/responses":
         _responses(seen, reply)
-    elif seen.rest.endswith("/models"):
-        reply.json(
-            200,
-            {
-                "object": "list",
-                "data": [{"id": "gpt-5", "object": "model", "created": 0, "owned_by": "openai"}],
-            },
-        )
     else:
         _chat_completions("openai", seen, reply)
 
@@ -317,6 +315,9 @@ def compat(seen: Seen, reply: Reply) -> None:
 
 
 def google_ai_studio(seen: Seen, reply: Reply) -> None:
+    if seen.rest.startswith("/v1beta/openai/"):
+        _chat_completions("google-ai-studio", seen, reply)
+        return
     model = seen.rest.rsplit("/", 1)[-1].split(":", 1)[0]
     text = answer_text("google-ai-studio", model)
     usage = {

@@ -128,6 +128,18 @@ class LocalWorker(Service):
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def refusals(self, since: int = 0) -> list[dict[str, Any]]:
+        """The Worker's `refused` log lines, from byte `since` of its log on."""
+        text = self.log_path.read_bytes()[since:].decode(errors="replace")
+        return [
+            json.loads(line[line.index("{") :])
+            for line in text.splitlines()
+            if '"event":"refused"' in line
+        ]
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 

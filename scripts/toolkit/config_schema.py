@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from opencode_proxy.proxy import PROVIDERS
+from opencode_proxy.endpoints import PREFIXES, BadEndpoint, Endpoint
 
 BASE_URL = "{baseURL}"
 # Set by the Worker from the model menu; config-src says it with `serve` and `hide`.
@@ -89,6 +89,25 @@ class Model(OpenCodeFields):
         return self
 
 
+class ExtraEndpoint(BaseModel):
+    """`[[endpoints]]` in a provider file: one more endpoint its route serves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: StrictStr
+    path: StrictStr
+    # Where its requests name their models; "nested" checks every `model` in the body.
+    model: StrictStr
+
+    @model_validator(mode="after")
+    def _usable(self) -> ExtraEndpoint:
+        try:
+            Endpoint.from_json(self.model_dump())
+        except BadEndpoint as exc:
+            raise PydanticCustomError("endpoint", "{why}", {"why": str(exc)}) from None
+        return self
+
+
 class Provider(OpenCodeFields):
     """`config-src/providers/<id>.toml`: one provider reached through the proxy."""
 
@@ -102,6 +121,13 @@ class Provider(OpenCodeFields):
     # Which catalog models to serve: shell-style patterns, then patterns to leave out.
     serve: list[Text] = Field(default_factory=lambda: ["*"])
     hide: list[Text] = Field(default_factory=list)
+    # Endpoints its route serves beyond the shipped ones (batches, say).
+    endpoints: list[ExtraEndpoint] = Field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        """The proxy route its requests use: `{baseURL}/<route>/...`."""
+        return self.base_url.removeprefix(BASE_URL + "/").split("/", 1)[0]
 
     @model_validator(mode="before")
     @classmethod
@@ -116,9 +142,8 @@ class Provider(OpenCodeFields):
 
     @model_validator(mode="after")
     def _check_base_url(self) -> Provider:
-        prefix = self.base_url.removeprefix(BASE_URL + "/").split("/", 1)[0]
-        if not self.base_url.startswith(BASE_URL + "/") or prefix not in PROVIDERS:
-            routes = ", ".join(f"{BASE_URL}/{p}" for p in PROVIDERS)
+        if not self.base_url.startswith(BASE_URL + "/") or self.route not in PREFIXES:
+            routes = ", ".join(f"{BASE_URL}/{p}" for p in PREFIXES)
             raise PydanticCustomError(
                 "base_url", "base_url must start with one of: {routes}", {"routes": routes}
             )

@@ -20,11 +20,10 @@ from typing import Any
 
 import jwt
 
-from .http import Response, error_response
 from .identity import Identity, NotAnAddress, service_identity, user_identity
 from .keys import KeySet
-from .ports import Clock, Platform, Rs256
-from .settings import Settings, access_team_origin
+from .ports import Clock, Rs256
+from .refusal import Refusal
 
 # Header names in the order they are looked at.
 TOKEN_HEADERS = ("cf-access-jwt-assertion", "cf-access-token")
@@ -40,35 +39,24 @@ _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
-class AuthError(Exception):
-    """A request that cannot be served; the message never contains the token."""
-
-    def __init__(self, status: int, error_type: str, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.reason = reason
-        self.message = message
-
-    def response(self, hint: str = "") -> Response:
-        """The JSON refusal; a 401 carries a Bearer challenge and `hint` on how to sign in."""
-        message = f"{self.message} {hint}".strip()
-        challenge = 'Bearer realm="opencode-proxy"'
-        if self.error_type == "invalid_token":
-            challenge += ', error="invalid_token"'
-        headers = (("www-authenticate", challenge),) if self.status == 401 else ()
-        return error_response(
-            self.status, self.error_type, message, reason=self.reason, headers=headers
-        )
+_CHALLENGE = 'Bearer realm="opencode-proxy"'
 
 
-def _invalid(reason: str, message: str) -> AuthError:
-    return AuthError(401, "invalid_token", reason, message)
+def unauthorized(error_type: str, reason: str, message: str) -> Refusal:
+    """A 401 with its Bearer challenge; the message never contains the token."""
+    challenge = _CHALLENGE + (', error="invalid_token"' if error_type == "invalid_token" else "")
+    return Refusal(
+        401, error_type, message, reason=reason, headers=(("www-authenticate", challenge),)
+    )
 
 
-def extract_token(headers: Mapping[str, str]) -> str | None:
-    """The Access token from the first header that carries one, then from the
-    `CF_Authorization` cookie Access sets in browsers; None when there is none."""
+def _invalid(reason: str, message: str) -> Refusal:
+    return unauthorized("invalid_token", reason, message)
+
+
+def extract_token(headers: Mapping[str, str], *, cookies: bool) -> str | None:
+    """The Access token from the first header that carries one, then (when `cookies`)
+    from the `CF_Authorization` cookie Access sets in browsers; None when there is none."""
     for name in TOKEN_HEADERS:
         value = headers.get(name, "").strip()
         if value:
@@ -76,7 +64,7 @@ def extract_token(headers: Mapping[str, str]) -> str | None:
     match = _BEARER.fullmatch(headers.get("authorization", "").strip())
     if match:
         return match.group(1)
-    for pair in headers.get("cookie", "").split(";"):
+    for pair in headers.get("cookie", "").split(";") if cookies else ():
         name, _, value = pair.strip().partition("=")
         if name == ACCESS_COOKIE and value.strip():
             return value.strip()
@@ -119,27 +107,8 @@ class AccessVerifier:
         # Keyed by the whole token string: only the identical token can hit an entry.
         self._cache: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
 
-    @classmethod
-    def from_settings(cls, settings: Settings, platform: Platform) -> AccessVerifier:
-        """The verifier for the team, application and id key the settings name."""
-        team = access_team_origin(settings.require("ACCESS_TEAM_DOMAIN"))
-        policy = AccessPolicy(
-            issuer=team,
-            audience=settings.require("ACCESS_AUD"),
-            user_id_key=settings.require("USER_ID_KEY"),
-            allow_service_tokens=settings.flag("ALLOW_SERVICE_TOKENS"),
-        )
-        keys = KeySet(
-            team + CERTS_PATH,
-            http_get=platform.http_get,
-            kv=platform.cache,
-            rs256=platform.rs256,
-            clock=platform.clock,
-        )
-        return cls(policy, keys, clock=platform.clock, rs256=platform.rs256)
-
     async def identify(self, token: str) -> Identity:
-        """The caller's identity, or an `AuthError` saying in words what is wrong."""
+        """The caller's identity; raises a Refusal saying in words what is wrong."""
         cached = self._cache.get(token)
         if cached is not None:
             expires, identity = cached
@@ -245,12 +214,12 @@ class AccessVerifier:
         if isinstance(common_name, str) and common_name.strip():
             if self.policy.allow_service_tokens:
                 return service_identity(self.policy.user_id_key, common_name)
-            raise AuthError(
+            raise Refusal(
                 403,
                 "forbidden",
-                "service_token",
                 "Service tokens are not allowed here; sign in as a person.",
+                reason="service_token",
             )
-        raise AuthError(
-            403, "forbidden", "no_email", "The token does not name a person (no email)."
+        raise Refusal(
+            403, "forbidden", "The token does not name a person (no email).", reason="no_email"
         )

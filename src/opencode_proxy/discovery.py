@@ -11,6 +11,7 @@ from typing import Any
 from .catalog import Catalog
 from .menu import BASE_URL_PLACEHOLDER, CatalogRule, Menu, served_models
 
+DISCOVERY_PATH = "/.well-known/opencode"
 # The build lays the compiled config beside the package (build/worker/opencode.json).
 COMPILED_PATH = Path(__file__).resolve().parent.parent / "opencode.json"
 
@@ -19,12 +20,23 @@ class CompiledConfigError(Exception):
     """The compiled config is missing or unusable: the deploy skipped the build."""
 
 
-class Discovery:
-    """Renders the discovery document, `{baseURL}` replaced by the request's origin.
+def _substituted(value: Any, origin: str) -> Any:
+    """`value` with `{baseURL}` replaced by `origin` in every string."""
+    if isinstance(value, str):
+        return value.replace(BASE_URL_PLACEHOLDER, origin)
+    if isinstance(value, dict):
+        return {key: _substituted(item, origin) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substituted(item, origin) for item in value]
+    return value
 
-    The compiled config is merged with the model catalog once per catalog version;
-    rendering substitutes into that JSON text, so a request costs one string
-    replace (and nothing once its origin is cached).
+
+class Discovery:
+    """Renders the discovery document, `{baseURL}` replaced by the request's origin where
+    config-src wrote it, and nowhere in the catalog's data.
+
+    What depends on the catalog is computed once per catalog version, and the
+    document once per origin and version.
     """
 
     _CACHE_SIZE = 16
@@ -37,7 +49,7 @@ class Discovery:
         # Per provider, which catalog models config-src serves (`serve` and `hide` patterns).
         self.catalog_rules: dict[str, Any] = document.get("catalog", {})
         self._version: str | None = None
-        self._text: str | None = None
+        self._catalog: Catalog | None = None
         self._menu: Menu | None = None
         self._config: dict[str, Any] = {}
         self._rendered: OrderedDict[str, bytes] = OrderedDict()
@@ -57,11 +69,16 @@ class Discovery:
             raise CompiledConfigError(f"{path.name} must hold a JSON object")
         return cls(document)
 
-    def merged_config(self, catalog: Catalog | None) -> dict[str, Any]:
-        """The served config: compiled providers with the catalog models config-src takes,
-        each provider's `whitelist` set to exactly its served models, and only these
-        providers enabled. config-src's own model entries always win."""
-        config: dict[str, Any] = copy.copy(self.document["config"])
+    def merged_config(
+        self, catalog: Catalog | None, compiled: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The served config: compiled providers (`compiled`, by default config-src's as
+        built) with the catalog models config-src takes, each provider's `whitelist` set
+        to exactly its served models, and only these providers enabled. config-src's own
+        model entries always win."""
+        config: dict[str, Any] = copy.copy(
+            self.document["config"] if compiled is None else compiled
+        )
         offered = catalog.providers if catalog is not None else {}
         providers = {}
         for provider_id, provider in config.get("provider", {}).items():
@@ -75,11 +92,10 @@ class Discovery:
     def _refresh(self, catalog: Catalog | None) -> None:
         """Recompute what depends on the catalog, once per catalog version."""
         version = catalog.digest if catalog is not None else None
-        if self._text is not None and version == self._version:
+        if self._menu is not None and version == self._version:
             return
         config = self.merged_config(catalog)
-        served = {"auth": self.document["auth"], "config": config}
-        self._text = json.dumps(served, ensure_ascii=False, separators=(",", ":"))
+        self._catalog = catalog
         self._config = config
         self._menu = Menu.of(config["provider"])
         self._version = version
@@ -99,13 +115,16 @@ class Discovery:
     def render(self, origin: str, catalog: Catalog | None = None) -> bytes:
         """The document as JSON bytes for a client that reached the Worker at `origin`."""
         self._refresh(catalog)
-        assert self._text is not None
         cached = self._rendered.get(origin)
         if cached is not None:
             self._rendered.move_to_end(origin)
             return cached
-        # json.dumps(origin)[1:-1] is the origin escaped for the inside of a JSON string.
-        rendered = self._text.replace(BASE_URL_PLACEHOLDER, json.dumps(origin)[1:-1]).encode()
+        compiled = _substituted(self.document["config"], origin)
+        served = {
+            "auth": _substituted(self.document["auth"], origin),
+            "config": self.merged_config(self._catalog, compiled),
+        }
+        rendered = json.dumps(served, ensure_ascii=False, separators=(",", ":")).encode()
         self._rendered[origin] = rendered
         if len(self._rendered) > self._CACHE_SIZE:
             self._rendered.popitem(last=False)

@@ -54,14 +54,25 @@ EDGE = frozenset(
         "x-forwarded-host",
         "x-forwarded-proto",
         "forwarded",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "client-ip",
+        "x-originating-ip",
+        "x-remote-ip",
+        "x-remote-addr",
+        "fastly-client-ip",
     }
 )
-REMOVED = CREDENTIALS | HOP_BY_HOP | EDGE
+# What a browser says about the page that sent a request; a provider has no use for it.
+BROWSER = frozenset({"origin", "referer"})
+REMOVED = CREDENTIALS | HOP_BY_HOP | EDGE | BROWSER
 # Query parameters that carry a client's key (Google AI Studio's SDKs send `key`).
 QUERY_CREDENTIALS = frozenset(
     {"key", "api_key", "api-key", "apikey", "access_token", "x-goog-api-key", "token"}
 )
 GATEWAY_PREFIX = "cf-aig-"
+# Dropped wherever they appear in a name: the gateway's own headers and browser metadata.
+_REMOVED_PARTS = (GATEWAY_PREFIX, "sec-fetch-")
 METADATA_LIMIT = 5
 
 
@@ -89,21 +100,32 @@ def outbound_query(query: str) -> str:
     return "&".join(kept)
 
 
+def folded(name: str) -> str:
+    """A header name as the strip rules compare it: lower case, `_` as `-`, so that a
+    look-alike (`CF_AIG_Authorization`) is dropped with the header it imitates."""
+    return name.lower().replace("_", "-")
+
+
+def _dropped(name: str, named_by_connection: set[str]) -> bool:
+    name = folded(name)
+    return (
+        name in REMOVED
+        or name in named_by_connection
+        or any(part in name for part in _REMOVED_PARTS)
+    )
+
+
 def outbound_headers(
     incoming: Mapping[str, str], *, gateway_token: str, metadata: str
 ) -> list[tuple[str, str]]:
     """The client's headers minus credentials and hop-by-hop ones, plus the gateway's."""
     named_by_connection = {
-        name.strip().lower() for name in incoming.get("connection", "").split(",")
+        folded(name.strip()) for name in incoming.get("connection", "").split(",")
     }
     kept = [
         (name, value)
         for name, value in incoming.items()
-        if name not in REMOVED
-        and name not in named_by_connection
-        and not name.startswith(GATEWAY_PREFIX)
-        and "\r" not in value
-        and "\n" not in value
+        if not _dropped(name, named_by_connection) and "\r" not in value and "\n" not in value
     ]
     kept.append(("cf-aig-authorization", f"Bearer {gateway_token}"))
     kept.append(("cf-aig-metadata", metadata))

@@ -1,4 +1,4 @@
-"""The core's view of HTTP: a request, a response, and JSON error bodies."""
+"""The core's view of HTTP: a request, a response, and how bodies are built."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from .refusal import Refusal
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -86,33 +88,19 @@ def bytes_response(
     )
 
 
-def error_response(
-    status: int,
-    error_type: str,
-    message: str,
-    *,
-    reason: str | None = None,
-    headers: tuple[tuple[str, str], ...] = (),
-) -> Response:
-    """A JSON error with a stable machine-readable `type` and a message a person can act on.
-
-    `reason` refines the type where a client may act on it (why a token was refused).
-    """
-    error = {"type": error_type, "message": message}
-    if reason is not None:
-        error["reason"] = reason
-    return json_response(status, {"error": error}, headers=headers)
-
-
-def refuse_method(request: Request, allowed: frozenset[str]) -> Response | None:
-    """405 with `allow` when the request's method is not one of `allowed`."""
-    method = request.method.upper()
-    if method in allowed:
-        return None
+def method_not_allowed(method: str, path: str, allowed: frozenset[str] | set[str]) -> Refusal:
+    """405 with `allow`: `method` is not one of `allowed` at `path`."""
     names = ", ".join(sorted(allowed))
-    return error_response(
+    return Refusal(
         405,
         "method_not_allowed",
-        f"{method} is not supported on {request.path}; use {names}.",
+        f"{method} is not supported on {path}; use {names}.",
         headers=(("allow", names),),
     )
+
+
+def refuse_method(request: Request, allowed: frozenset[str]) -> None:
+    """Raise 405 when the request's method is not one of `allowed`."""
+    method = request.method.upper()
+    if method not in allowed:
+        raise method_not_allowed(method, request.path, allowed)

@@ -6,7 +6,8 @@ request refused here.
 
 from __future__ import annotations
 
-from .http import Request, Response, error_response
+from .http import Request
+from .refusal import Refusal
 
 # Request headers, all names and values together. Provider SDKs and coding agents
 # send a few KiB; Cloudflare's edge itself stops at 128 KiB.
@@ -14,12 +15,12 @@ MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADERS = 100
 
 
-def refuse(request: Request) -> Response | None:
-    """The error response for a request no route should see, or None."""
+def check(request: Request) -> None:
+    """Raise the refusal of a request no route should see."""
     headers = request.headers
     size = sum(len(name) + len(value) for name, value in headers.items())
     if size > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:
-        return error_response(
+        raise Refusal(
             431,
             "headers_too_large",
             f"Request headers are limited to {MAX_HEADER_BYTES // 1024} KiB and "
@@ -27,10 +28,9 @@ def refuse(request: Request) -> Response | None:
         )
     if "websocket" in headers.get("upgrade", "").lower():
         # A half-done upgrade would reach the provider with its body lost.
-        return error_response(
+        raise Refusal(
             400,
             "websocket_unsupported",
             "WebSocket connections are not proxied; use the provider's HTTP API "
             "(streamed answers arrive as server-sent events).",
         )
-    return None

@@ -66,15 +66,22 @@ class BodyTooLarge(ValueError):
     """A request body over the size the proxy reads to find its model."""
 
 
-class BodyModel(Protocol):
-    """Read a request body once, without turning it into Python objects.
+@dataclass(frozen=True, slots=True)
+class BodyRead:
+    """A request body read once: the bytes to forward, unconverted, their text, and the
+    top-level `model` string the runtime's own JSON parser finds in them (the last one,
+    when there are several; None when the body is not a JSON object naming one)."""
 
-    Returns the top-level `model` of a JSON object body (None when the body is not
-    one, or names no string model) and the body to forward: the same bytes. Raises
-    BodyTooLarge past `limit` bytes.
-    """
+    payload: object
+    text: str
+    model: str | None
 
-    async def __call__(self, body: object, limit: int) -> tuple[str | None, object]: ...
+
+class ReadBody(Protocol):
+    """Read a request body once. Raises BodyTooLarge past `limit` bytes, OSError when the
+    body cannot be read."""
+
+    async def __call__(self, body: object, limit: int) -> BodyRead: ...
 
 
 class GatewayUrl(Protocol):
@@ -101,7 +108,7 @@ class Platform:
     clock: Clock
     upstream: Upstream
     gateway_url: GatewayUrl
-    body_model: BodyModel
+    read_body: ReadBody
     log_line: LogLine
     # What runs the Worker (e.g. {"python": "3.14.2", "pyodide": "314.0.6"}), for /healthz.
     runtime: Mapping[str, str]

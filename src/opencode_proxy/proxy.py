@@ -1,8 +1,6 @@
-"""Provider routes: `/<provider>/<rest>` forwarded to the matching AI Gateway route.
-
-The upstream host always comes from the AI binding; the client only chooses
-the path below the provider, and only a path that means what it says.
-"""
+"""Forwarding to AI Gateway: the upstream host always comes from the AI binding; the
+client only chooses the path below the provider, and only a path that means what it
+says."""
 
 from __future__ import annotations
 
@@ -12,22 +10,15 @@ import logging
 import re
 from dataclasses import dataclass
 
+from .endpoints import ProviderRoute
 from .headers import gateway_metadata, outbound_headers, outbound_query
-from .http import Request, Response, error_response
+from .http import Request, Response
 from .identity import Identity
 from .ports import Clock, GatewayUrl, LogLine, Upstream
+from .refusal import Refusal
 
 log = logging.getLogger(__name__)
 
-# Route prefix -> AI Gateway provider.
-PROVIDERS = {
-    "anthropic": "anthropic",
-    "openai": "openai",
-    "google-ai-studio": "google-ai-studio",
-    "compat": "compat",
-    "workers-ai": "workers-ai",
-}
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 # RFC 3986 path characters, with percent-escapes checked separately.
 _PATH_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
 # Escapes that would change the path's meaning once decoded upstream:
@@ -36,30 +27,21 @@ _RISKY_ESCAPES = re.compile(r"%(2e|2f|5c|25|00)", re.IGNORECASE)
 _ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-class UnsafePath(ValueError):
-    """The path below the provider could reach somewhere other than it names."""
-
-
-def split_route(path: str) -> tuple[str, str] | None:
-    """(provider, rest) for a provider route, rest being "" or starting with "/"."""
-    prefix, slash, rest = path[1:].partition("/")
-    provider = PROVIDERS.get(prefix)
-    if provider is None:
-        return None
-    return provider, slash + rest
-
-
 def check_rest(rest: str) -> None:
-    """Refuse anything that could change the upstream path's meaning."""
+    """Refuse (400 bad_path) anything that could change the upstream path's meaning."""
     if not _PATH_CHARS.fullmatch(rest):
-        raise UnsafePath("the path contains characters that are not allowed")
+        raise _unsafe("the path contains characters that are not allowed")
     if _RISKY_ESCAPES.search(rest) or _ESCAPE.search(rest):
-        raise UnsafePath("the path contains an encoded dot, slash, backslash or percent sign")
+        raise _unsafe("the path contains an encoded dot, slash, backslash or percent sign")
     segments = rest.split("/")[1:]
     if any(segment in ("", ".", "..") for segment in segments[:-1]) or (
         segments and segments[-1] in (".", "..")
     ):
-        raise UnsafePath("the path has empty, '.' or '..' segments")
+        raise _unsafe("the path has empty, '.' or '..' segments")
+
+
+def _unsafe(why: str) -> Refusal:
+    return Refusal(400, "bad_path", f"Refused: {why}.")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -80,11 +62,12 @@ class Gateway:
     log_line: LogLine
 
     async def forward(
-        self, request: Request, identity: Identity, provider: str, rest: str
+        self, request: Request, identity: Identity, route: ProviderRoute, rest: str
     ) -> Response:
+        provider = route.provider
         base = await self.gateway_url(self.gateway_id, provider)
         query = outbound_query(request.query)
-        url = base.rstrip("/") + rest + (f"?{query}" if query else "")
+        url = base.rstrip("/") + route.upstream_path(rest) + (f"?{query}" if query else "")
         headers = outbound_headers(
             request.headers, gateway_token=self.token, metadata=_metadata(identity.user_id)
         )
@@ -93,9 +76,9 @@ class Gateway:
             answer = await self.upstream(request.method.upper(), url, headers, request.body)
         except OSError:
             self._log(identity, provider, rest, 502, started)
-            return error_response(
+            raise Refusal(
                 502, "gateway_unreachable", "AI Gateway could not be reached; try again shortly."
-            )
+            ) from None
         self._log(identity, provider, rest, answer.status, started)
         return Response(answer.status, upstream=answer.handle)
 

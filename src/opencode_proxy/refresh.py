@@ -19,8 +19,7 @@ from dataclasses import dataclass
 
 from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, Catalog, CatalogError, CatalogStore, Hold
 from .models_dev import Models, transform
-from .ports import Clock, HttpGet, LogLine, Platform
-from .settings import Settings
+from .ports import Clock, HttpGet, LogLine
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +68,6 @@ class Refresher:
     log_line: LogLine
     url: str = DEFAULT_URL
     providers: Sequence[str] = DEFAULT_PROVIDERS
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, store: CatalogStore, platform: Platform
-    ) -> Refresher:
-        """The refresh CATALOG_URL and CATALOG_PROVIDERS describe (models.dev and openai)."""
-        names = settings.values.get("CATALOG_PROVIDERS", "")
-        providers = tuple(p.strip() for p in names.split(",") if p.strip())
-        return cls(
-            store,
-            platform.http_get,
-            platform.clock,
-            platform.log_line,
-            url=settings.values.get("CATALOG_URL", DEFAULT_URL),
-            providers=providers or DEFAULT_PROVIDERS,
-        )
 
     async def run(self) -> str:
         """Refresh the catalog; returns what happened, in words, never raises."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,3 +25,15 @@ def gateway(stack: DevStack) -> FakeGateway:
     """The stack's fake gateway with nothing seen yet."""
     stack.gateway.seen.clear()
     return stack.gateway
+
+
+@pytest.fixture
+def refusals(stack: DevStack) -> Callable[[], list[dict[str, Any]]]:
+    """What the Worker refused since the test began (from its log lines)."""
+    start = stack.worker.log_size()
+
+    def since_start() -> list[dict[str, Any]]:
+        time.sleep(0.3)  # the runtime's log is written asynchronously
+        return stack.worker.refusals(start)
+
+    return since_start

@@ -7,8 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +26,9 @@ from toolkit.worker_files import ROOT
 CLAUDE = ROOT / "node_modules" / "@anthropic-ai" / "claude-code-linux-x64" / "claude"
 CODEX = next((ROOT / "node_modules" / "@openai" / "codex" / "vendor").glob("*/bin/codex"), None)
 FOREIGN = ("ANTHROPIC_", "OPENAI_", "CLAUDE_", "CODEX_", "CF_ACCESS")
-# A token command that prints an expired token first, then fresh ones: what a client
-# sees when the Access session it started with has run out.
-EXPIRING = """
+# A token command that counts its runs and, when told to, prints an expired token first
+# (what a client sees when the Access session it started with has run out).
+COUNTING = """
 import json, pathlib, sys, time
 from devstack.access import SigningKey, access_claims
 from devstack.dev_token import KEY_FILE, SETTINGS_FILE
@@ -35,7 +38,7 @@ calls.write_text(str(count + 1))
 settings = json.loads((state / SETTINGS_FILE).read_text())
 key = SigningKey.from_pem(state / KEY_FILE, kid=settings["kid"])
 claims = access_claims(settings["issuer"], settings["audience"], email=sys.argv[3])
-if count == 0:
+if count == 0 and sys.argv[4] == "expired-first":
     now = int(time.time())
     claims.update(iat=now - 7200, nbf=now - 7200, exp=now - 3600)
 print(key.sign(claims))
@@ -59,10 +62,33 @@ def run(binary: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def expiring_command(tmp_path: Path, stack: DevStack) -> tuple[list[str], Path]:
-    script, calls = tmp_path / "expiring_token.py", tmp_path / "token-calls"
-    script.write_text(EXPIRING)
-    return [sys.executable, str(script), str(stack.state), str(calls), DEFAULT_EMAIL], calls
+def token_command(
+    tmp_path: Path, stack: DevStack, *, expired_first: bool
+) -> tuple[list[str], Path]:
+    """A token command for the stack and the file that counts its runs."""
+    script, calls = tmp_path / "counting_token.py", tmp_path / "token-calls"
+    script.write_text(COUNTING)
+    first = "expired-first" if expired_first else "fresh"
+    command = [sys.executable, str(script), str(stack.state), str(calls), DEFAULT_EMAIL, first]
+    return command, calls
+
+
+def claude_settings(stack: DevStack, home: Path, command: list[str]) -> None:
+    settings = httpx.get(f"{stack.url}/setup/claude-code").json()
+    settings["apiKeyHelper"] = " ".join(command)
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_text(json.dumps(settings))
+
+
+def codex_config(stack: DevStack, home: Path, command: list[str]) -> dict[str, Any]:
+    served = httpx.get(f"{stack.url}/setup/codex")
+    config = tomllib.loads(served.text)
+    auth = config["model_providers"][config["model_provider"]]["auth"]
+    text = served.text.replace(json.dumps(auth["command"]), json.dumps(command[0]))
+    text = text.replace(json.dumps(auth["args"]), json.dumps(command[1:]))
+    (home / ".codex").mkdir()
+    (home / ".codex" / "config.toml").write_text(text)
+    return config
 
 
 def assert_attributed(gateway: FakeGateway, provider: str) -> None:
@@ -93,11 +119,8 @@ def test_claude_code_set_up_from_the_url_answers_through_the_worker(
 def test_claude_code_runs_its_helper_again_after_an_expired_token(
     stack: DevStack, gateway: FakeGateway, tmp_path: Path
 ) -> None:
-    settings = httpx.get(f"{stack.url}/setup/claude-code").json()
-    command, calls = expiring_command(tmp_path, stack)
-    settings["apiKeyHelper"] = " ".join(command)
-    (tmp_path / ".claude").mkdir()
-    (tmp_path / ".claude" / "settings.json").write_text(json.dumps(settings))
+    command, calls = token_command(tmp_path, stack, expired_first=True)
+    claude_settings(stack, tmp_path, command)
     result = run(CLAUDE, tmp_path, "-p", "hello")
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("anthropic", "claude-sonnet-5") in result.stdout
@@ -106,31 +129,66 @@ def test_claude_code_runs_its_helper_again_after_an_expired_token(
 
 @pytest.mark.parametrize("expiring", [False, True], ids=["fresh", "expired-first"])
 def test_codex_set_up_from_the_url_answers_and_signs_in_again(
-    stack: DevStack, gateway: FakeGateway, tmp_path: Path, expiring: bool
+    stack: DevStack,
+    gateway: FakeGateway,
+    refusals: Callable[[], list[dict[str, Any]]],
+    tmp_path: Path,
+    expiring: bool,
 ) -> None:
     assert CODEX is not None, "npm ci installs @openai/codex (Linux x64)"
-    served = httpx.get(f"{stack.url}/setup/codex")
-    config = tomllib.loads(served.text)
+    command, calls = token_command(tmp_path, stack, expired_first=expiring)
+    config = codex_config(stack, tmp_path, command)
     provider = config["model_providers"][config["model_provider"]]
     assert provider["base_url"] == f"{stack.url}/openai/v1"
     assert config["model"] == "gpt-5"
-    text = served.text
-    if expiring:
-        command, calls = expiring_command(tmp_path, stack)
-        auth = provider["auth"]
-        text = text.replace(json.dumps(auth["command"]), json.dumps(command[0]))
-        text = text.replace(json.dumps(auth["args"]), json.dumps(command[1:]))
-    (tmp_path / ".codex").mkdir()
-    (tmp_path / ".codex" / "config.toml").write_text(text)
     result = run(CODEX, tmp_path, "exec", "--skip-git-repo-check", "hello")
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("openai", "gpt-5") in result.stdout
-    responses = [seen for seen in gateway.seen if seen.rest == "/v1/responses"]
+    responses = [seen for seen in gateway.seen if seen.rest == "/responses"]
     assert responses
     assert all(
         json.loads(seen.header("cf-aig-metadata") or "{}")
         == {"userId": anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL)}
         for seen in responses
     )
-    if expiring:
-        assert int(calls.read_text()) >= 2
+    assert int(calls.read_text()) >= (2 if expiring else 1)
+    # Only the expired token is refused: every call Codex makes is an endpoint /openai serves.
+    refused = {r["type"] for r in refusals()}
+    assert refused == ({"invalid_token"} if expiring else set())
+
+
+UNSERVED_MESSAGE = "is not on this organisation's model menu for"
+
+
+def test_claude_code_shows_a_model_refusal_at_once_without_signing_in_again(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    command, calls = token_command(tmp_path, stack, expired_first=False)
+    claude_settings(stack, tmp_path, command)
+    started = time.monotonic()
+    result = run(CLAUDE, tmp_path, "-p", "--model", "claude-3-opus-unserved", "hello")
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"'claude-3-opus-unserved' {UNSERVED_MESSAGE} /anthropic" in output
+    assert f"{stack.url}/.well-known/opencode" in output
+    assert elapsed < 10, f"Claude Code took {elapsed:.1f} s to show the refusal"
+    assert int(calls.read_text()) == 1
+    assert gateway.seen == []
+
+
+def test_codex_shows_a_model_refusal_at_once_without_signing_in_again(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    assert CODEX is not None, "npm ci installs @openai/codex (Linux x64)"
+    command, calls = token_command(tmp_path, stack, expired_first=False)
+    codex_config(stack, tmp_path, command)
+    started = time.monotonic()
+    result = run(CODEX, tmp_path, "exec", "--skip-git-repo-check", "-m", "gpt-4-unserved", "hello")
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"'gpt-4-unserved' {UNSERVED_MESSAGE} /openai" in output
+    assert elapsed < 10, f"Codex took {elapsed:.1f} s to show the refusal"
+    assert int(calls.read_text()) == 1
+    assert not [seen for seen in gateway.seen if seen.rest == "/responses"]

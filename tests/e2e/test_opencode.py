@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -91,12 +93,19 @@ def test_login_runs_the_served_command_and_stores_a_working_token(
     [
         ("anthropic/claude-sonnet-5", "anthropic", "claude-sonnet-5"),
         ("openai/gpt-5", "openai", "gpt-5"),
+        ("google/gemini-2.5-flash", "google-ai-studio", "gemini-2.5-flash"),
+        (
+            "workers-ai/workers-ai/@cf/openai/gpt-oss-120b",
+            "compat",
+            "workers-ai/@cf/openai/gpt-oss-120b",
+        ),
     ],
 )
 def test_run_gets_the_providers_answer_through_the_worker(
     opencode: OpenCode,
     stack: DevStack,
     gateway: FakeGateway,
+    refusals: Callable[[], list[dict[str, Any]]],
     model: str,
     provider: str,
     model_id: str,
@@ -104,6 +113,7 @@ def test_run_gets_the_providers_answer_through_the_worker(
     result = opencode("run", "-m", model, "hello")
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text(provider, model_id) in result.stdout
+    assert refusals() == []  # every call OpenCode makes is an endpoint the route serves
     token = opencode.stored_logins()[stack.url]["token"]
     user_id = anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL)
     reached = [seen for seen in gateway.seen if seen.provider == provider]
@@ -167,3 +177,30 @@ def test_a_catalog_model_opencode_calls_deprecated_is_listed_and_answers(
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("openai", "o3-mini") in result.stdout
     assert any(seen.json().get("model") == "o3-mini" for seen in gateway.seen if seen.body)
+
+
+def test_a_model_forced_past_the_whitelist_is_refused_in_words_opencode_shows(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    opencode = logged_in(tmp_path / "home", stack)
+    own = tmp_path / "home" / ".config" / "opencode" / "opencode.json"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    unserved = {"name": "Unserved", "limit": {"context": 128000, "output": 4096}}
+    own.write_text(
+        json.dumps(
+            {
+                "$schema": "https://opencode.ai/config.json",
+                "provider": {
+                    "openai": {
+                        "models": {"gpt-4-unserved": unserved},
+                        "whitelist": ["gpt-4-unserved"],
+                    }
+                },
+            }
+        )
+    )
+    result = opencode("run", "-m", "openai/gpt-4-unserved", "hello")
+    output = result.stdout + result.stderr
+    assert "'gpt-4-unserved' is not on this organisation's model menu for /openai" in output
+    assert f"{stack.url}/.well-known/opencode" in output
+    assert not [seen for seen in gateway.seen if seen.body and b"gpt-4-unserved" in seen.body]

@@ -46,7 +46,10 @@ def headers(stack: DevStack) -> dict[str, str]:
 @pytest.fixture
 def openai_client(stack: DevStack, headers: dict[str, str]) -> openai.OpenAI:
     return openai.OpenAI(
-        base_url=f"{stack.url}/openai", api_key=CLIENT_KEY, default_headers=headers, max_retries=0
+        base_url=f"{stack.url}/openai/v1",
+        api_key=CLIENT_KEY,
+        default_headers=headers,
+        max_retries=0,
     )
 
 
@@ -130,7 +133,7 @@ def test_google_genai_sdk(
 def test_a_request_without_a_token_never_reaches_the_gateway(
     stack: DevStack, gateway: FakeGateway
 ) -> None:
-    client = openai.OpenAI(base_url=f"{stack.url}/openai", api_key=CLIENT_KEY, max_retries=0)
+    client = openai.OpenAI(base_url=f"{stack.url}/openai/v1", api_key=CLIENT_KEY, max_retries=0)
     with pytest.raises(openai.AuthenticationError) as info:
         client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "x"}])
     # An SDK is told the command that prints a token and where to send it.
@@ -147,9 +150,28 @@ def test_a_model_off_the_menu_asked_for_with_an_sdk_is_refused_before_the_gatewa
     hidden = "gpt-4-turbo"
     served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
     assert hidden not in served["openai"]["whitelist"]
-    with pytest.raises(openai.PermissionDeniedError) as info:
+    with pytest.raises(openai.BadRequestError) as info:
         openai_client.responses.create(model=hidden, input="hello")
-    assert info.value.status_code == 403
+    assert info.value.status_code == 400
+    assert info.value.code == "model_not_allowed"
     assert hidden in str(info.value)
     assert "/.well-known/opencode" in str(info.value)
+    assert gateway.seen == []
+
+
+def test_each_sdk_lists_exactly_the_served_models(
+    stack: DevStack, gateway: FakeGateway, headers: dict[str, str], openai_client: openai.OpenAI
+) -> None:
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
+    assert sorted(m.id for m in openai_client.models.list()) == served["openai"]["whitelist"]
+    claude = anthropic.Anthropic(
+        base_url=f"{stack.url}/anthropic", api_key=CLIENT_KEY, default_headers=headers
+    )
+    assert sorted(m.id for m in claude.models.list()) == served["anthropic"]["whitelist"]
+    gemini = genai.Client(
+        api_key=CLIENT_KEY,
+        http_options=types.HttpOptions(base_url=f"{stack.url}/google-ai-studio", headers=headers),
+    )
+    names = sorted((m.name or "").removeprefix("models/") for m in gemini.models.list())
+    assert names == served["google"]["whitelist"]
     assert gateway.seen == []

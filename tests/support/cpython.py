@@ -22,14 +22,17 @@ from devstack.access import LocalAccess
 from opencode_proxy.discovery import Discovery
 from opencode_proxy.http import Request, Response
 from opencode_proxy.ports import (
+    BodyRead,
     BodyTooLarge,
     Fetched,
     HttpGet,
+    LogLine,
     Platform,
     Upstream,
     UpstreamAnswer,
 )
 from opencode_proxy.router import App
+from opencode_proxy.services import Services
 from opencode_proxy.settings import Settings
 
 
@@ -117,17 +120,18 @@ class Clock:
         return self.now
 
 
-async def body_model(body: object, limit: int) -> tuple[str | None, object]:
-    """The `BodyModel` port on bytes, as the Worker reads a body."""
+async def read_body(body: object, limit: int) -> BodyRead:
+    """The `ReadBody` port on bytes, as the Worker reads a body (the last `model` wins)."""
     assert isinstance(body, bytes)
     if len(body) > limit:
         raise BodyTooLarge(str(len(body)))
+    text = body.decode("utf-8", errors="replace")
     try:
         parsed = json.loads(body)
     except ValueError:
-        return None, body
+        return BodyRead(body, text, None)
     model = parsed.get("model") if isinstance(parsed, dict) else None
-    return (model if isinstance(model, str) else None), body
+    return BodyRead(body, text, model if isinstance(model, str) else None)
 
 
 def make_app(
@@ -139,6 +143,7 @@ def make_app(
     users: MemoryKV | None = None,
     upstream: Upstream | None = None,
     compiled: Path | None = None,
+    log_line: LogLine | None = None,
 ) -> App:
     values = dict(settings) if settings is not None else default_settings(access)
     ports = Platform(
@@ -149,12 +154,12 @@ def make_app(
         clock=clock or time.time,
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
-        body_model=body_model,
-        log_line=print,
+        read_body=read_body,
+        log_line=log_line or print,
         runtime={"python": platform.python_version()},
     )
     discovery = Discovery(shipped_config()) if compiled is None else Discovery.from_file(compiled)
-    return App(discovery, Settings(values), ports)
+    return App(Services(discovery, Settings(values), ports))
 
 
 @functools.cache
@@ -202,3 +207,8 @@ def call(
     """Run one request through the app, then the work it deferred."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     return asyncio.run(_call(app, Request(method, url, lowered, body)))
+
+
+def error_type(response: Response) -> str | None:
+    """The proxy's own name for a refusal, whatever the dialect of its body."""
+    return dict(response.headers).get("x-proxy-error")

@@ -101,14 +101,14 @@ def test_a_verified_token_is_not_verified_again(access: LocalAccess) -> None:
     app = make_app(access)
     token = KEYS["access-1"].sign(access_claims(access.origin, AUDIENCE))
     calls = 0
-    verify = app.platform.rs256.verify
+    verify = app.services.platform.rs256.verify
 
     async def counting(key: object, data: bytes, signature: bytes) -> bool:
         nonlocal calls
         calls += 1
         return await verify(key, data, signature)
 
-    object.__setattr__(app.platform.rs256, "verify", counting)
+    object.__setattr__(app.services.platform.rs256, "verify", counting)
     for _ in range(5):
         assert whoami(app, {"cf-access-token": token}).status == 200
     assert calls == 1

@@ -11,7 +11,7 @@ from build_config import BuildError, compile_config
 
 PREFIXES = (
     "{baseURL}/anthropic",
-    "{baseURL}/openai",
+    "{baseURL}/openai/v1",
     "{baseURL}/google-ai-studio",
     "{baseURL}/compat",
 )
@@ -129,8 +129,8 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
         ),
         (
             "providers/openai.toml",
-            'base_url = "{baseURL}/openai"',
-            'base_url = "{baseURL}/openai"\nwhitelist = ["gpt-5"]',
+            'base_url = "{baseURL}/openai/v1"',
+            'base_url = "{baseURL}/openai/v1"\nwhitelist = ["gpt-5"]',
             "whitelist: set by the Worker",
         ),
         (
@@ -170,6 +170,40 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
             'env = "CF_ACCESS_TOKEN"',
             'env = "cf token"',
             "env: must be an environment variable name",
+        ),
+        *(
+            (
+                "providers/anthropic.toml",
+                'name = "Anthropic"',
+                f'name = "Anthropic"\nendpoints = [{endpoint}]',
+                reason,
+            )
+            for endpoint, reason in [
+                (
+                    '{method = "POST", path = "/v1/messages/batches", model = "everywhere"}',
+                    "endpoints.0: model 'everywhere' is not one of",
+                ),
+                (
+                    '{method = "FETCH", path = "/v1/x", model = "none"}',
+                    "endpoints.0: method 'FETCH' is not one of",
+                ),
+                (
+                    '{method = "GET", path = "v1/x", model = "none"}',
+                    "endpoints.0: 'v1/x' must be a path starting with '/'",
+                ),
+                (
+                    '{method = "GET", path = "/v1/{batch}", model = "none"}',
+                    "endpoints.0: unknown placeholder {batch}",
+                ),
+                (
+                    '{method = "POST", path = "/v1/{model}:go", model = "body"}',
+                    "goes with model = 'path'",
+                ),
+                (
+                    '{method = "POST", path = "/v1/x", model = "body", models = "all"}',
+                    "endpoints.0.models: is not a known setting",
+                ),
+            ]
         ),
     ],
 )

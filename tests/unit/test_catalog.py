@@ -40,8 +40,8 @@ def test_config_src_can_hide_catalog_models(config_src: Path) -> None:
     openai = config_src / "providers" / "openai.toml"
     openai.write_text(
         openai.read_text().replace(
-            'base_url = "{baseURL}/openai"',
-            'base_url = "{baseURL}/openai"\nhide = ["o3-*", "gpt-4.1-mini"]',
+            'base_url = "{baseURL}/openai/v1"',
+            'base_url = "{baseURL}/openai/v1"\nhide = ["o3-*", "gpt-4.1-mini"]',
         )
     )
     discovery = compiled(config_src)

@@ -107,3 +107,43 @@ def test_credential_query_parameters_are_removed_and_the_rest_is_untouched(
     query: str, sent: str
 ) -> None:
     assert outbound_query(query) == sent
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cf_aig_authorization",
+        "CF_AIG_METADATA",
+        "Cf-Aig_Skip-Cache",
+        "x-cf-aig-authorization",
+        "x_cf_aig_metadata",
+        "x_api_key",
+        "X_Goog_Api_Key",
+        "cf_access_token",
+        "cf_access_client_secret",
+        "x_forwarded_for",
+        "x-client-ip",
+        "x_client_ip",
+        "x-cluster-client-ip",
+        "x-real_ip",
+        "true_client_ip",
+        "origin",
+        "referer",
+        "sec-fetch-site",
+        "sec_fetch_mode",
+    ],
+)
+def test_look_alikes_of_dropped_headers_are_dropped_too(name: str) -> None:
+    # Some hops fold `_` into `-` or compare names loosely; a look-alike must not pass
+    # a credential, a gateway setting or the engineer's address on.
+    sent = rewrite({name: "smuggled", "content-type": "application/json"})
+    assert "smuggled" not in sent.values()
+    assert set(sent) == {"content-type", "cf-aig-authorization", "cf-aig-metadata"}
+
+
+def test_names_that_only_resemble_nothing_dropped_pass() -> None:
+    sent = rewrite({"x-goog-api-client": "a", "anthropic_beta": "b", "x-stainless-os": "c"})
+    assert {name: sent[name] for name in ("x-goog-api-client", "anthropic_beta")} == {
+        "x-goog-api-client": "a",
+        "anthropic_beta": "b",
+    }

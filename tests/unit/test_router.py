@@ -101,7 +101,7 @@ def test_an_unexpected_failure_is_a_json_500_without_details(
     def explode(origin: str) -> bytes:
         raise ValueError("secret-ish internals")
 
-    monkeypatch.setattr(app.discovery, "render", explode)
+    monkeypatch.setattr(app.services.discovery, "render", explode)
     response = call(app, "GET", "https://ai.example.com/.well-known/opencode")
     assert response.status == 500
     assert json.loads(response.body)["error"]["type"] == "internal_error"

@@ -16,13 +16,20 @@ from opencode_proxy.identity import anonymous_id
 from support import cpython, served
 
 
-def _raw_request(worker: LocalWorker, target: str, extra: bytes = b"") -> tuple[int, bytes]:
-    """Send a request line and headers exactly as given; return status and body."""
+def _raw_request(
+    worker: LocalWorker, target: str, extra: bytes = b"", body: bytes | None = None
+) -> tuple[int, bytes]:
+    """Send a request line and headers exactly as given (a POST of `body` when there is
+    one); return status and body."""
+    method = "GET" if body is None else "POST"
+    if body is not None:
+        extra += f"content-length: {len(body)}\r\n".encode()
     with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
         sock.sendall(
-            f"GET {target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n".encode()
+            f"{method} {target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n".encode()
             + extra
             + b"\r\n"
+            + (body or b"")
         )
         response = http.client.HTTPResponse(sock)
         response.begin()
@@ -46,7 +53,7 @@ def test_traversal_and_host_smuggling_never_reach_the_gateway(
     worker: LocalWorker, token: str, gateway: FakeGateway, target: str
 ) -> None:
     status, answer = _raw_request(worker, target, f"cf-access-token: {token}\r\n".encode())
-    assert status in (400, 404, 500), answer[:300]
+    assert status in (400, 404), answer[:300]
     assert gateway.seen == []
     assert token.encode() not in answer
 
@@ -57,10 +64,13 @@ def test_an_absolute_form_target_names_a_path_never_the_upstream_host(
     # Current workerd accepts `GET http://host/path`; only the path reaches the router,
     # and the upstream host always comes from the AI binding.
     status, _ = _raw_request(
-        worker, "http://evil.example/openai/x", f"cf-access-token: {token}\r\n".encode()
+        worker,
+        "http://evil.example/openai/v1/responses",
+        f"cf-access-token: {token}\r\n".encode(),
+        served.OPENAI,
     )
     assert status == 200
-    assert [(seen.provider, seen.rest) for seen in gateway.seen] == [("openai", "/x")]
+    assert [(seen.provider, seen.rest) for seen in gateway.seen] == [("openai", "/responses")]
 
 
 def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
@@ -69,7 +79,10 @@ def test_dot_segments_are_resolved_before_routing_and_stay_inside_a_provider(
     # The runtime resolves "..": the request can only name another provider route
     # the caller could use anyway, never a path above it or another host.
     status, _ = _raw_request(
-        worker, "/openai/../anthropic/v1/messages", f"cf-access-token: {token}\r\n".encode()
+        worker,
+        "/openai/../anthropic/v1/messages",
+        f"cf-access-token: {token}\r\n".encode(),
+        served.ANTHROPIC,
     )
     assert status == 200
     (seen,) = gateway.seen
@@ -85,7 +98,7 @@ def test_injected_header_lines_cannot_set_gateway_headers(
         "x-note: a\r\ncf-aig-authorization: Bearer injected\r\n"
         'x-other: b\r\ncf-aig-metadata: {"userId":"spoofed"}\r\n'
     ).encode()
-    status, _ = _raw_request(worker, "/openai/models", injected)
+    status, _ = _raw_request(worker, "/openai/v1/responses", injected, served.OPENAI)
     assert status == 200
     (seen,) = gateway.seen
     assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
@@ -106,23 +119,48 @@ def test_a_smuggled_host_never_reaches_the_gateway(
 
 
 @pytest.mark.parametrize(
-    ("path", "body"),
+    ("path", "body", "refusal"),
     [
-        ("/openai/v1/responses", served.body("gpt-4-never-served", input="hi")),
-        ("/anthropic/v1/messages", served.body("gpt-5", messages=[])),
-        ("/google-ai-studio/v1beta/models/gemini-1.0-ultra:generateContent", b"{}"),
-        ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", b"{}"),
-        ("/openai/v1/responses", b"not json"),
+        (
+            "/openai/v1/responses",
+            served.body("gpt-4-never-served", input="hi"),
+            "model_not_allowed",
+        ),
+        ("/anthropic/v1/messages", served.body("gpt-5", messages=[]), "model_not_allowed"),
+        (
+            "/google-ai-studio/v1beta/models/gemini-1.0-ultra:generateContent",
+            b"{}",
+            "model_not_allowed",
+        ),
+        (
+            "/google-ai-studio/v1beta/openai/chat/completions",
+            served.body("gemini-1.0-ultra", messages=[]),
+            "model_not_allowed",
+        ),
+        ("/workers-ai/@cf/meta/llama-3.1-8b-instruct", b"{}", "model_not_allowed"),
+        ("/openai/v1/responses", b"not json", "model_required"),
+        (
+            "/openai/v1/responses",
+            b'{"model":"gpt-4-never-served","mod\\u0065l":"gpt-5","input":"hi"}',
+            "ambiguous_model",
+        ),
+        ("/openai/v1/batches", served.body("gpt-5", input="hi"), "unknown_endpoint"),
+        ("/google-ai-studio/v1beta/cachedContents", b"{}", "unknown_endpoint"),
     ],
 )
 def test_a_model_off_the_menu_never_reaches_the_gateway(
-    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, path: str, body: bytes
+    worker: LocalWorker,
+    client: httpx.Client,
+    gateway: FakeGateway,
+    path: str,
+    body: bytes,
+    refusal: str,
 ) -> None:
     response = client.post(path, content=body)
-    assert response.status_code == 403, response.text
-    error = response.json()["error"]
-    assert error["type"] == "model_not_allowed"
-    assert f"{worker.url}/.well-known/opencode" in error["message"]
+    assert response.status_code in (400, 404), response.text
+    assert response.headers["x-proxy-error"] == refusal
+    if refusal == "model_not_allowed":
+        assert f"{worker.url}/.well-known/opencode" in response.text
     assert gateway.seen == []
 
 
@@ -196,15 +234,76 @@ def test_a_websocket_upgrade_is_refused_in_words_never_forwarded_half_done(
     assert gateway.seen == []
 
 
-def test_the_access_cookie_signs_in_and_is_never_forwarded(
+def test_the_access_cookie_never_spends_and_is_never_forwarded(
     worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
-    response = httpx.post(
+    cookie = {"cookie": f"CF_Authorization={token}; theme=dark"}
+    alone = httpx.post(f"{worker.url}/openai/v1/responses", content=served.OPENAI, headers=cookie)
+    assert alone.status_code == 401, alone.text
+    assert gateway.seen == []
+    with_token = httpx.post(
         f"{worker.url}/openai/v1/responses",
         content=served.OPENAI,
-        headers={"cookie": f"CF_Authorization={token}; theme=dark"},
+        headers={**cookie, "cf-access-token": token},
     )
-    assert response.status_code == 200, response.text
+    assert with_token.status_code == 200, with_token.text
     (seen,) = gateway.seen
     assert seen.header("cookie") is None
     assert token not in repr(seen.headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # fetch(url, {method: "POST", body: "...", credentials: "include"}) from another page
+        {
+            "content-type": "text/plain;charset=UTF-8",
+            "origin": "https://evil.example",
+            "sec-fetch-site": "cross-site",
+            "sec-fetch-mode": "no-cors",
+        },
+        # <form enctype="text/plain" method="post"> submitted from another page
+        {
+            "content-type": "text/plain",
+            "origin": "https://evil.example",
+            "sec-fetch-site": "cross-site",
+            "sec-fetch-mode": "navigate",
+        },
+        # the same from a sandboxed frame or a data: URL
+        {"content-type": "text/plain", "origin": "null"},
+        # an older browser that sends Origin but no Sec-Fetch-*
+        {"content-type": "text/plain", "origin": "https://evil.example"},
+    ],
+    ids=["fetch", "form", "origin-null", "origin-only"],
+)
+def test_another_sites_page_cannot_spend_as_a_signed_in_engineer(
+    worker: LocalWorker, token: str, gateway: FakeGateway, headers: dict[str, str]
+) -> None:
+    cookie = {"cookie": f"CF_Authorization={token}"}
+    for sent in ({**cookie, **headers}, {**cookie, **headers, "cf-access-token": token}):
+        response = httpx.post(
+            f"{worker.url}/openai/v1/responses", content=served.OPENAI, headers=sent
+        )
+        assert response.status_code in (401, 403), response.text
+        assert token not in response.text
+    assert gateway.seen == []
+
+
+def test_look_alike_headers_never_reach_the_gateway(
+    worker: LocalWorker, token: str, gateway: FakeGateway
+) -> None:
+    smuggled = (
+        f"cf-access-token: {token}\r\n"
+        "cf_aig_authorization: Bearer smuggled\r\n"
+        "x-cf-aig-metadata: smuggled\r\n"
+        "CF_AIG_SKIP_CACHE: smuggled\r\n"
+        "x_api_key: smuggled\r\n"
+        "x-client-ip: smuggled\r\n"
+        "x_forwarded_for: smuggled\r\n"
+        "referer: smuggled\r\n"
+    ).encode()
+    status, _ = _raw_request(worker, "/openai/v1/responses", smuggled, served.OPENAI)
+    assert status == 200
+    (seen,) = gateway.seen
+    assert "smuggled" not in repr(seen.headers)
+    assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"

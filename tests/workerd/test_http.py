@@ -27,7 +27,7 @@ def test_discovery_is_rendered_for_the_origin_the_client_used(worker: LocalWorke
 def test_the_host_header_decides_the_origin(worker: LocalWorker) -> None:
     response = httpx.get(f"{worker.url}/.well-known/opencode", headers={"host": "ai.example.com"})
     assert response.json()["config"]["provider"]["openai"]["options"]["baseURL"] == (
-        "http://ai.example.com/openai"
+        "http://ai.example.com/openai/v1"
     )
 
 

@@ -51,14 +51,24 @@ CLIENT_SECRETS = {
 WAIT = 10.0  # seconds the fake gateway waits for the client to confirm an event
 
 
-# Per route: a request it serves (Workers AI's own route serves no model in the shipped
-# config, so it gets a request that generates nothing).
+# Per route: a request it serves, and the path the gateway sees (the gateway's OpenAI
+# route is what follows OpenAI's /v1).
 ROUTE_REQUESTS = {
-    "anthropic": ("POST", "/v1/messages", served.ANTHROPIC),
-    "openai": ("POST", "/v1/responses", served.OPENAI),
-    "google-ai-studio": ("POST", served.GEMINI_PATH, served.body("ignored", contents=[])),
-    "compat": ("POST", "/chat/completions", served.COMPAT),
-    "workers-ai": ("GET", "/v1/models", b""),
+    "anthropic": ("POST", "/v1/messages", served.ANTHROPIC, "/v1/messages"),
+    "openai": ("POST", "/v1/responses", served.OPENAI, "/responses"),
+    "google-ai-studio": (
+        "POST",
+        served.GEMINI_PATH,
+        served.body("ignored", contents=[]),
+        served.GEMINI_PATH,
+    ),
+    "compat": ("POST", "/chat/completions", served.COMPAT, "/chat/completions"),
+    "workers-ai": (
+        "POST",
+        "/@cf/openai/gpt-oss-120b",
+        b'{"prompt":"hi"}',
+        "/@cf/openai/gpt-oss-120b",
+    ),
 }
 
 
@@ -66,7 +76,7 @@ ROUTE_REQUESTS = {
 def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
     provider: str, client: httpx.Client, gateway: FakeGateway, token: str
 ) -> None:
-    method, rest, body = ROUTE_REQUESTS[provider]
+    method, rest, body, upstream_rest = ROUTE_REQUESTS[provider]
     response = client.request(
         method,
         f"/{provider}{rest}",
@@ -77,7 +87,7 @@ def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
     assert response.status_code == 200, response.text
     (seen,) = gateway.seen
     assert (seen.method, seen.provider, seen.gateway_id) == (method, provider, "test-gateway")
-    assert seen.rest == rest
+    assert seen.rest == upstream_rest
     assert seen.query == "alt=sse"  # the client key in the query is removed
     assert seen.body == body
     for name, value in PRESERVED.items():
@@ -139,7 +149,7 @@ STREAMS = {
         ],
     ),
     "openai": (
-        "/openai/chat/completions",
+        "/openai/v1/chat/completions",
         {},
         [
             b'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n',
@@ -212,7 +222,9 @@ def test_a_gzip_response_arrives_byte_identical(client: httpx.Client, gateway: F
         reply.write(payload)
 
     gateway.responders["openai"] = respond
-    with client.stream("GET", "/openai/models", headers={"accept-encoding": "gzip"}) as response:
+    with client.stream(
+        "POST", "/openai/v1/responses", content=served.OPENAI, headers={"accept-encoding": "gzip"}
+    ) as response:
         raw = b"".join(response.iter_raw())
         assert response.headers["content-encoding"] == "gzip"
         assert response.headers["cf-aig-log-id"] == "log-123"
@@ -230,7 +242,7 @@ def test_binary_bytes_arrive_byte_identical(client: httpx.Client, gateway: FakeG
         reply.end()
 
     gateway.responders["openai"] = respond
-    response = client.get("/openai/files/file-1/content")
+    response = client.post("/openai/v1/responses", content=served.OPENAI)
     assert hashlib.sha256(response.content).digest() == hashlib.sha256(payload).digest()
 
 
@@ -275,9 +287,9 @@ def test_a_gateway_that_hangs_up_is_a_502(client: httpx.Client, gateway: FakeGat
         reply.abort()
 
     gateway.responders["openai"] = hang_up
-    response = client.post("/openai/chat/completions", content=served.OPENAI)
+    response = client.post("/openai/v1/chat/completions", content=served.OPENAI)
     assert response.status_code == 502
-    assert response.json()["error"]["type"] == "gateway_unreachable"
+    assert response.json()["error"]["code"] == "gateway_unreachable"
 
 
 def test_a_stream_the_provider_cuts_short_reaches_the_client_as_an_error(
@@ -336,23 +348,29 @@ def test_a_client_that_disconnects_stops_the_upstream_stream(
     assert sent[-1] - closed_at < 10
 
 
+def _logged(worker: LocalWorker, *parts: str) -> dict[str, object]:
+    """The Worker's last JSON log line holding every one of `parts`, waited for (the
+    runtime writes its log asynchronously)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = worker.log_path.read_text(errors="replace").splitlines()
+        found = [line for line in lines if all(part in line for part in parts)]
+        if found:
+            record: dict[str, object] = json.loads(found[-1][found[-1].index("{") :])
+            return record
+        time.sleep(0.1)
+    raise AssertionError(f"no log line with {parts}")
+
+
 def test_proxied_requests_are_logged_without_secrets(
     worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, token: str
 ) -> None:
-    client.post("/openai/v1/log-probe?api_key=query-secret", content=served.OPENAI)
-    deadline = time.monotonic() + 10
-    line = None
-    while line is None and time.monotonic() < deadline:
-        for candidate in worker.log_path.read_text(errors="replace").splitlines():
-            if '"event":"proxy"' in candidate and '"/v1/log-probe"' in candidate:
-                line = candidate
-        time.sleep(0.1)
-    assert line is not None
-    record = json.loads(line[line.index("{") :])
+    client.post("/openai/v1/chat/completions?api_key=query-secret", content=served.OPENAI)
+    record = _logged(worker, '"event":"proxy"', '"/v1/chat/completions"')
     assert record["userId"] == anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER)
     assert (record["provider"], record["path"], record["status"]) == (
         "openai",
-        "/v1/log-probe",
+        "/v1/chat/completions",
         200,
     )
     log = worker.log_path.read_text(errors="replace")
@@ -364,3 +382,53 @@ def test_proxied_requests_are_logged_without_secrets(
         cpython.USER_ID_KEY,
     ):
         assert secret not in log
+
+
+def test_a_refusal_is_logged_with_its_route_and_endpoint_and_no_secret(
+    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway, token: str
+) -> None:
+    body = served.body("gpt-4-log-probe", input="a secret prompt")
+    assert client.post("/openai/v1/responses", content=body).status_code == 400
+    assert _logged(worker, '"event":"refused"', '"model_not_allowed"') == {
+        "event": "refused",
+        "status": 400,
+        "type": "model_not_allowed",
+        "reason": None,
+        "route": "/openai",
+        "endpoint": "POST /v1/responses",
+        "userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER),
+    }
+    log = worker.log_path.read_text(errors="replace")
+    for secret in (token, cpython.PROXY_USER, "a secret prompt", "gpt-4-log-probe"):
+        assert secret not in log
+
+
+@pytest.mark.parametrize(
+    ("path", "ids"),
+    [
+        ("/openai/v1/models", lambda listing: [m["id"] for m in listing["data"]]),
+        ("/anthropic/v1/models", lambda listing: [m["id"] for m in listing["data"]]),
+        (
+            "/google-ai-studio/v1beta/models",
+            lambda listing: [m["name"].removeprefix("models/") for m in listing["models"]],
+        ),
+    ],
+)
+def test_model_listings_are_the_menu_and_never_reach_the_gateway(
+    client: httpx.Client,
+    gateway: FakeGateway,
+    path: str,
+    ids: Callable[[dict[str, object]], list[str]],
+) -> None:
+    document = client.get("/.well-known/opencode").json()["config"]["provider"]
+    route = path.split("/")[1]
+    served_ids = sorted(
+        model
+        for provider in document.values()
+        if provider["options"]["baseURL"].split("/")[3] == route
+        for model in provider["whitelist"]
+    )
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert ids(response.json()) == served_ids
+    assert gateway.seen == []

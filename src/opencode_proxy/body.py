@@ -1,0 +1,117 @@
+"""The models a request body names, read so that the model checked is the model served.
+
+The body is read once, in the runtime, and the same bytes are forwarded. The
+runtime's JSON parser, like most, keeps the last of two equal keys; a hop after
+the Worker might keep the first. So a body in which any object could carry two
+`model` keys, in any spelling JSON allows (`"model"`, `"mod\\u0065l"`, ...), is
+parsed again here, and refused when one really does: forwarding a re-encoded copy
+instead would change the bytes every other request keeps. `spellings` counts
+every JSON string that decodes to "model", so a body where it counts one or none
+needs no second look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .endpoints import Endpoint
+from .http import Request
+from .ports import BodyTooLarge, ReadBody
+from .refusal import Refusal
+
+# Bodies up to this size are read to find the models they ask for; larger ones are refused.
+BODY_LIMIT = 32 * 1024 * 1024
+# A JSON string spelling "model", each letter literal or as a \u escape (either hex case).
+_SPELLING = re.compile(
+    r'"(?:m|\\u006[dD])(?:o|\\u006[fF])(?:d|\\u0064)(?:e|\\u0065)(?:l|\\u006[cC])"'
+)
+MODEL_KEY = "model"
+
+
+def spellings(text: str) -> int:
+    """How many JSON strings in `text` decode to "model" (a few more when some sit inside
+    other strings, never fewer)."""
+    if "\\u" not in text:  # no escapes: only the literal spelling exists
+        return text.count('"model"')
+    return len(_SPELLING.findall(text))
+
+
+class _Ambiguous(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if sum(1 for key, _ in pairs if key == MODEL_KEY) > 1:
+        raise _Ambiguous
+    return dict(pairs)
+
+
+def _parse(text: str) -> Any:
+    """The body as JSON; raises _Ambiguous when an object has two `model` keys."""
+    try:
+        return json.loads(text, object_pairs_hook=_pairs)
+    except _Ambiguous:
+        raise
+    except (ValueError, RecursionError):
+        return None
+
+
+def _nested(value: Any) -> Iterator[Any]:
+    """Every value of a `model` key, at any depth."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if MODEL_KEY in item:
+                yield item[MODEL_KEY]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _refused(prefix: str, why: str) -> Refusal:
+    return Refusal(400, "model_required", f"This request to /{prefix} {why}.")
+
+
+async def body_models(
+    request: Request, endpoint: Endpoint, prefix: str, *, read: ReadBody
+) -> tuple[tuple[str, ...], Request]:
+    """The models a `body` or `nested` endpoint's request names, and the request to
+    forward (its body now the bytes that were read). Raises Refusal."""
+    if request.body is None:
+        raise _refused(prefix, "has no body; it must be a JSON object naming its model")
+    declared = request.headers.get("content-length", "")
+    try:
+        if declared.isdigit() and int(declared) > BODY_LIMIT:
+            raise BodyTooLarge(declared)
+        got = await read(request.body, BODY_LIMIT)
+    except BodyTooLarge:
+        limit = f"{BODY_LIMIT // 2**20} MiB"
+        message = f"Request bodies on /{prefix} are limited to {limit}."
+        raise Refusal(413, "body_too_large", message) from None
+    except OSError:  # the client went away, or sent a body that cannot be read
+        raise Refusal(400, "bad_body", "The request body could not be read.") from None
+    forwarded = dataclasses.replace(request, body=got.payload)
+    if endpoint.model == "body" and spellings(got.text) <= 1:
+        if got.model is None:
+            raise _refused(prefix, "is not a JSON object with a string `model`")
+        return (got.model,), forwarded
+    try:
+        parsed = _parse(got.text)
+    except _Ambiguous:
+        raise Refusal(
+            400,
+            "ambiguous_model",
+            f"This request to /{prefix} names `model` twice in one object; send it once.",
+        ) from None
+    if not isinstance(parsed, dict):
+        raise _refused(prefix, "is not a JSON object")
+    found = [parsed.get(MODEL_KEY)] if endpoint.model == "body" else list(_nested(parsed))
+    models = [model for model in found if isinstance(model, str)]
+    if not models or len(models) != len(found):
+        raise _refused(prefix, "must name every model it uses as a string `model`")
+    return tuple(dict.fromkeys(models)), forwarded

@@ -1,0 +1,83 @@
+"""The Worker's own routes: discovery, health, the page, /whoami and the client setups."""
+
+from __future__ import annotations
+
+from .clients import CLAUDE_CODE_PATH, CODEX_PATH, claude_code_settings, codex_config
+from .discovery import DISCOVERY_PATH
+from .http import Response, bytes_response, json_response
+from .page import Page, catalog_state, page_response
+from .services import Services
+from .signin import Call
+
+# Clients fetch discovery on every start; a short cache absorbs bursts while a
+# redeploy still reaches everyone within minutes. It may be shared only when the
+# document names PUBLIC_ORIGIN, not the Host the request happened to carry.
+DISCOVERY_CACHE_CONTROL = {True: "public, max-age=300", False: "private, max-age=300"}
+
+
+class Pages:
+    """Handlers of the Worker's own paths."""
+
+    DISCOVERY = DISCOVERY_PATH
+    HEALTH = "/healthz"
+    WHOAMI = "/whoami"
+    SETUP = (CLAUDE_CODE_PATH, CODEX_PATH)
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._page = Page()
+
+    async def discovery(self, call: Call, rest: str) -> Response:
+        services = self._services
+        origin = services.origin_of(call.request)
+        body = services.discovery.render(origin, await services.catalog.current())
+        shared = services.public_origin is not None
+        return bytes_response(200, body, cache_control=DISCOVERY_CACHE_CONTROL[shared])
+
+    async def health(self, call: Call, rest: str) -> Response:
+        services = self._services
+        return json_response(
+            200,
+            {
+                "status": "ok",
+                "runtime": dict(services.platform.runtime),
+                "config": services.discovery.summary(),
+                "catalog": await services.catalog.report(),
+            },
+        )
+
+    async def whoami(self, call: Call, rest: str) -> Response:
+        """Lets an engineer check a token: the anonymous id it maps to, never the email."""
+        assert call.identity is not None
+        return json_response(200, {"user_id": call.identity.user_id, "kind": call.identity.kind})
+
+    async def setup(self, call: Call, rest: str) -> Response:
+        """Claude Code's settings.json or Codex CLI's config.toml, for this origin."""
+        services = self._services
+        origin = services.origin_of(call.request)
+        config = services.discovery.served_config(await services.catalog.current())
+        auth = services.discovery.document["auth"]
+        if call.request.path == CLAUDE_CODE_PATH:
+            settings = claude_code_settings(config, auth, origin)
+            return bytes_response(200, settings, cache_control="no-store")
+        toml = codex_config(config, auth, origin)
+        return bytes_response(
+            200, toml, cache_control="no-store", content_type="text/plain; charset=utf-8"
+        )
+
+    async def page(self, call: Call, rest: str) -> Response:
+        """`/`: a page for a person in a browser, a pointer for anything else."""
+        services = self._services
+        origin = services.origin_of(call.request)
+        if "text/html" not in call.request.headers.get("accept", ""):
+            links = {"discovery": origin + self.DISCOVERY, "health": origin + self.HEALTH}
+            return json_response(200, {"service": "opencode-proxy", **links})
+        catalog = await services.catalog.current()
+        body = self._page.render(
+            origin,
+            services.discovery.served_config(catalog),
+            catalog_state(await services.catalog.report()),
+            catalog.digest if catalog is not None else None,
+            call.identity.user_id if call.identity is not None else None,
+        )
+        return page_response(body)

@@ -1,0 +1,72 @@
+"""A provider route, after sign-in: endpoint, model, forward.
+
+The router has already applied the limits, checked the path and signed the
+caller in. Here the request must be one of the route's endpoints, every model it
+names must be on the menu, and only then does it go to AI Gateway. Listings are
+answered from the menu and never forwarded.
+"""
+
+from __future__ import annotations
+
+from .body import body_models
+from .discovery import DISCOVERY_PATH
+from .endpoints import ProviderRoute
+from .http import Response
+from .listings import listing
+from .menu import Menu
+from .refusal import Refusal
+from .services import Services
+from .signin import Call
+
+# How many served ids a refusal names before pointing at the whole menu.
+_NAMED = 8
+
+
+class ProviderPipeline:
+    """`/<prefix>/...` for a signed-in caller."""
+
+    def __init__(self, route: ProviderRoute, services: Services) -> None:
+        self.route = route
+        self._services = services
+
+    async def __call__(self, call: Call, rest: str) -> Response:
+        route, services = self.route, self._services
+        match = route.match(call.request.method.upper(), rest)
+        endpoint = match.endpoint
+        call.endpoint = endpoint.label
+        call.dialect = endpoint.dialect or route.dialect
+        menu = services.discovery.menu(await services.catalog.current())
+        if endpoint.model == "listing":
+            return listing(call.dialect, menu.models(route.prefix), match.path_model, route.prefix)
+        request = call.request
+        models: tuple[str, ...] = ()
+        if match.path_model is not None:
+            models = (match.path_model,)
+        elif endpoint.model in ("body", "nested"):
+            models, request = await body_models(
+                request,
+                endpoint,
+                route.prefix,
+                read=services.platform.read_body,
+            )
+        for model in models:
+            if not menu.allows(route.prefix, model):
+                raise self._not_served(model, menu, services.origin_of(request))
+        assert call.identity is not None
+        return await services.gateway.forward(request, call.identity, route, rest)
+
+    def _not_served(self, model: str, menu: Menu, origin: str) -> Refusal:
+        """400, not 403: clients show a 400's message at once, while a 403 sends Claude
+        Code and Codex into sign-in retries."""
+        prefix = self.route.prefix
+        served = sorted(menu.models(prefix))
+        named = ", ".join(served[:_NAMED]) + (
+            f" and {len(served) - _NAMED} more" if len(served) > _NAMED else ""
+        )
+        offer = f" Served here: {named}." if served else " No model is served here."
+        return Refusal(
+            400,
+            "model_not_allowed",
+            f"{model!r} is not on this organisation's model menu for /{prefix}.{offer} "
+            f"The whole menu is listed in {origin}{DISCOVERY_PATH}.",
+        )

@@ -1,0 +1,98 @@
+"""The composition root: the one place settings are read and services are built.
+
+Each service is built on first use, so a missing setting fails only what needs
+it (discovery and /healthz need none), with a message naming the setting and the
+fix; a failed build is tried again on the next use, never cached.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from .access import CERTS_PATH, AccessPolicy, AccessVerifier
+from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
+from .discovery import Discovery
+from .endpoints import ProviderRoute, provider_routes
+from .http import Request
+from .identity import UserMap
+from .keys import KeySet
+from .ports import Platform
+from .proxy import Gateway
+from .refresh import Refresher
+from .settings import SettingError, Settings, access_team_origin, origin_setting
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """What the Worker's routes and cron are built from, for one isolate."""
+
+    def __init__(self, discovery: Discovery, settings: Settings, platform: Platform) -> None:
+        self.discovery = discovery
+        self.settings = settings
+        self.platform = platform
+        self.catalog = CatalogStore(platform.cache, platform.clock)
+        self.user_map = UserMap(platform.users)
+        self.provider_routes: tuple[ProviderRoute, ...] = provider_routes(
+            discovery.document.get("endpoints", {})
+        )
+
+    @cached_property
+    def access(self) -> AccessVerifier:
+        """The verifier for the team, application and id key the settings name."""
+        team = access_team_origin(self.settings.require("ACCESS_TEAM_DOMAIN"))
+        policy = AccessPolicy(
+            issuer=team,
+            audience=self.settings.require("ACCESS_AUD"),
+            user_id_key=self.settings.require("USER_ID_KEY"),
+            allow_service_tokens=self.settings.flag("ALLOW_SERVICE_TOKENS"),
+        )
+        platform = self.platform
+        keys = KeySet(
+            team + CERTS_PATH,
+            http_get=platform.http_get,
+            kv=platform.cache,
+            rs256=platform.rs256,
+            clock=platform.clock,
+        )
+        return AccessVerifier(policy, keys, clock=platform.clock, rs256=platform.rs256)
+
+    @cached_property
+    def gateway(self) -> Gateway:
+        return Gateway(
+            gateway_id=self.settings.require("AI_GATEWAY_ID"),
+            token=self.settings.require("GATEWAY_TOKEN"),
+            gateway_url=self.platform.gateway_url,
+            upstream=self.platform.upstream,
+            clock=self.platform.clock,
+            log_line=self.platform.log_line,
+        )
+
+    @cached_property
+    def refresher(self) -> Refresher:
+        """The cron's refresh: CATALOG_URL (models.dev) for CATALOG_PROVIDERS (openai)."""
+        names = self.settings.values.get("CATALOG_PROVIDERS", "")
+        providers = tuple(p.strip() for p in names.split(",") if p.strip())
+        return Refresher(
+            self.catalog,
+            self.platform.http_get,
+            self.platform.clock,
+            self.platform.log_line,
+            url=self.settings.values.get("CATALOG_URL", DEFAULT_URL),
+            providers=providers or DEFAULT_PROVIDERS,
+        )
+
+    @cached_property
+    def public_origin(self) -> str | None:
+        """PUBLIC_ORIGIN when set and usable; the request's own origin serves otherwise."""
+        value = self.settings.values.get("PUBLIC_ORIGIN")
+        try:
+            return None if value is None else origin_setting("PUBLIC_ORIGIN", value)
+        except SettingError as exc:
+            log.error("configuration: %s", exc)  # discovery must answer all the same
+            return None
+
+    def origin_of(self, request: Request) -> str:
+        """The origin clients are told to use."""
+        return self.public_origin or request.origin
