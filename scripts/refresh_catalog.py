@@ -4,8 +4,11 @@
     uv run python scripts/refresh_catalog.py --local .local/dev    # a local stack
     ... --url URL --providers openai,deepseek                      # another source or providers
 
-Production writes need `wrangler login` (or CLOUDFLARE_API_TOKEN). Running
-Workers pick the new catalog up within a minute.
+The source and providers default to wrangler.toml's CATALOG_URL and CATALOG_PROVIDERS,
+as the Worker's cron reads them; a local stack's default source is the document its
+stand-in models.dev serves, read from disk, so no network is needed. Production
+writes need `wrangler login` (or CLOUDFLARE_API_TOKEN). Running Workers pick the new
+catalog up within a minute.
 """
 
 from __future__ import annotations
@@ -19,14 +22,22 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from devstack.stack import SAMPLE_MODELS_DEV
 from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
 from opencode_proxy.ports import Fetched
 from opencode_proxy.refresh import Refresher
 from toolkit.namespaces import KvCommandError, namespace
+from toolkit.wrangler_config import production_vars
 
 
 async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
-    """The `HttpGet` port on urllib; HTTP error statuses are answers, not exceptions."""
+    """The `HttpGet` port on urllib (files too); HTTP error statuses are answers, not
+    exceptions."""
+    if url.startswith("file:"):
+        try:
+            return Fetched(200, {}, Path(urllib.request.url2pathname(url[5:])).read_text())
+        except OSError as exc:
+            raise OSError(f"cannot read {url}: {exc.strerror}") from None
     request = urllib.request.Request(url, headers=dict(headers))
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -41,11 +52,18 @@ async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Refresh the model catalog now.")
     parser.add_argument("--local", type=Path, metavar="STATE", help="a local stack's state folder")
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"models.dev document ({DEFAULT_URL})")
+    settings = production_vars()
+    parser.add_argument("--url", help="the models.dev document (default: CATALOG_URL)")
     parser.add_argument(
-        "--providers", default=",".join(DEFAULT_PROVIDERS), help="models.dev provider ids"
+        "--providers",
+        default=settings.get("CATALOG_PROVIDERS") or ",".join(DEFAULT_PROVIDERS),
+        help="models.dev provider ids (default: CATALOG_PROVIDERS)",
     )
     args = parser.parse_args(argv)
+    url = args.url
+    if url is None:
+        local = SAMPLE_MODELS_DEV.as_uri() if args.local is not None else None
+        url = local or settings.get("CATALOG_URL") or DEFAULT_URL
     try:
         store = CatalogStore(namespace("CATALOG", args.local), time.time)
     except KvCommandError as exc:
@@ -53,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
     outcome = asyncio.run(
-        Refresher(store, http_get, time.time, print, url=args.url, providers=providers).run()
+        Refresher(store, http_get, time.time, print, url=url, providers=providers).run()
     )
     return 1 if outcome.startswith("kept") else 0
 

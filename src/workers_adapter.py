@@ -159,6 +159,11 @@ class WebCryptoRs256:
             return False
 
 
+def _performance_seconds() -> float:
+    """performance.now() in seconds: monotonic, and in workerd moved only across I/O."""
+    return float(js.performance.now()) / 1000
+
+
 def _get_services(env: Any) -> Services:
     """One set of services per isolate (their caches live as long as the isolate).
 
@@ -176,6 +181,7 @@ def _get_services(env: Any) -> Services:
             http_get=http_get,
             rs256=WebCryptoRs256(),
             clock=time.time,
+            timer=_performance_seconds,
             upstream=upstream,
             gateway_url=GatewayUrls(env),
             read_body=read_body,

@@ -25,7 +25,6 @@ import signal
 import socket
 import subprocess
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -38,6 +37,7 @@ from devstack import pyodide_bundle
 from devstack.kv import STORE_NAME, KvStore, LocalKv
 from devstack.server import Service, free_port
 from toolkit.worker_files import ROOT, stage_code, vendor
+from toolkit.wrangler_config import production_config
 
 WORKERD = ROOT / "node_modules" / "@cloudflare" / "workerd-linux-64" / "bin" / "workerd"
 FRONT = Path(__file__).with_name("front.js")
@@ -60,10 +60,6 @@ def capnp_text(value: str) -> str:
     if any(ord(c) < 0x20 for c in value):
         raise ValueError(f"control characters cannot go into the runtime config: {value!r}")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def production_config() -> dict[str, Any]:
-    return tomllib.loads((ROOT / "wrangler.toml").read_text())
 
 
 def _modules(workdir: Path, main: str) -> list[str]:

@@ -3,9 +3,11 @@
 OpenCode configures itself from discovery. Claude Code and Codex CLI read a
 settings file; the Worker serves each one filled in from the same compiled config
 (this origin, the served models, the organisation's token command), so every
-client sees one menu and signs in the same way. Claude Code re-runs its
-`apiKeyHelper` and Codex its auth command after a 401; OpenCode reads its token
-only when it starts, so its 401 says to log in again and restart.
+client sees one menu and signs in the same way. Each goes into a file of its own,
+layered over the user's own settings, never into them: Claude Code takes it with
+`--settings` (or as a managed drop-in), Codex as a profile (`--profile`). Claude
+Code re-runs its `apiKeyHelper` and Codex its auth command after a 401; OpenCode
+reads its token only when it starts, so its 401 says to log in again and restart.
 """
 
 from __future__ import annotations
@@ -18,8 +20,39 @@ from typing import Any
 from .menu import BASE_URL_PLACEHOLDER, route_of
 
 CLAUDE_CODE_PATH = "/setup/claude-code"
+# The same settings for IT's managed drop-in, where Claude Code also honours exact matching.
+CLAUDE_CODE_MANAGED_PATH = "/setup/claude-code-managed"
 CODEX_PATH = "/setup/codex"
 CODEX_PROVIDER = "opencode-proxy"
+# Where the setups go: files of their own, beside (never instead of) the user's.
+CLAUDE_CODE_FILE = "~/.claude/opencode-proxy.json"
+CLAUDE_CODE_ALIAS = f"alias claude='claude --settings {CLAUDE_CODE_FILE}'"
+CLAUDE_CODE_MANAGED_DIR = "/etc/claude-code/managed-settings.d"
+CODEX_PROFILE = "opencode-proxy"
+CODEX_FILE = f"~/.codex/{CODEX_PROFILE}.config.toml"
+# Fails on any answer but a 2xx, a redirect (Access's login) included.
+_FETCH = "curl -fsSL --max-redirs 0"
+
+
+def setup_commands(origin: str) -> dict[str, list[str]]:
+    """The shell commands that set each client up for this origin, as the README and the
+    page show them."""
+    claude, managed_url = f"{origin}{CLAUDE_CODE_PATH}", f"{origin}{CLAUDE_CODE_MANAGED_PATH}"
+    managed = f"{CLAUDE_CODE_MANAGED_DIR}/opencode-proxy.json"
+    return {
+        "opencode": [f"opencode auth login {origin}", "opencode"],
+        "claude-code": [
+            f"mkdir -p ~/.claude && {_FETCH} {claude} -o {CLAUDE_CODE_FILE}",
+            f"claude --settings {CLAUDE_CODE_FILE}",
+        ],
+        "claude-code-managed": [
+            f"sudo mkdir -p {CLAUDE_CODE_MANAGED_DIR} && sudo {_FETCH} {managed_url} -o {managed}",
+        ],
+        "codex": [
+            f"mkdir -p ~/.codex && {_FETCH} {origin}{CODEX_PATH} -o {CODEX_FILE}",
+            f"codex --profile {CODEX_PROFILE}",
+        ],
+    }
 
 
 def token_command(auth: Mapping[str, Any], origin: str) -> list[str]:
@@ -27,12 +60,16 @@ def token_command(auth: Mapping[str, Any], origin: str) -> list[str]:
     return [str(part).replace(BASE_URL_PLACEHOLDER, origin) for part in auth.get("command", [])]
 
 
-def _models_on(config: Mapping[str, Any], route: str) -> list[str]:
-    ids: list[str] = []
+def _entries_on(config: Mapping[str, Any], route: str) -> dict[str, Mapping[str, Any]]:
+    entries: dict[str, Mapping[str, Any]] = {}
     for provider in config.get("provider", {}).values():
         if route_of(provider) == route:
-            ids.extend(provider.get("models", {}))  # config-src's own models first
-    return ids
+            entries.update(provider.get("models", {}))  # config-src's own models first
+    return entries
+
+
+def _models_on(config: Mapping[str, Any], route: str) -> list[str]:
+    return list(_entries_on(config, route))
 
 
 def _pick(preferred: str, provider: str, served: Sequence[str]) -> str | None:
@@ -43,8 +80,13 @@ def _pick(preferred: str, provider: str, served: Sequence[str]) -> str | None:
     return served[0] if served else None
 
 
-def claude_code_settings(config: Mapping[str, Any], auth: Mapping[str, Any], origin: str) -> bytes:
-    """`~/.claude/settings.json` for Claude Code through this Worker."""
+def claude_code_settings(
+    config: Mapping[str, Any], auth: Mapping[str, Any], origin: str, *, managed: bool = False
+) -> bytes:
+    """Settings for Claude Code through this Worker (`claude --settings <file>`, or a
+    managed drop-in): the served Anthropic menu is all its /model picker offers and all
+    it accepts. Claude Code matches `availableModels` by prefix ("claude-opus-5" also
+    admits a later "claude-opus-5-5") unless managed settings ask for exact matching."""
     served = _models_on(config, "anthropic")
     env = {
         "ANTHROPIC_BASE_URL": f"{origin}/anthropic",
@@ -57,7 +99,20 @@ def claude_code_settings(config: Mapping[str, Any], auth: Mapping[str, Any], ori
         env["ANTHROPIC_MODEL"] = main
     if small:
         env["ANTHROPIC_SMALL_FAST_MODEL"] = small
-    settings = {"apiKeyHelper": shlex.join(token_command(auth, origin)), "env": env}
+    entries = _entries_on(config, "anthropic")
+    settings = {
+        "apiKeyHelper": shlex.join(token_command(auth, origin)),
+        "env": env,
+        "availableModels": served,
+        **({"availableModelsMatch": "exact"} if managed else {}),
+        "modelPicker": {
+            "options": [
+                {"model": model, "label": str(entries[model].get("name") or model)}
+                for model in served
+            ],
+            "replaceBuiltInOptions": True,
+        },
+    }
     return (json.dumps(settings, indent=2) + "\n").encode()
 
 
@@ -66,12 +121,14 @@ def _toml(value: str | list[str]) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def codex_config(config: Mapping[str, Any], auth: Mapping[str, Any], origin: str) -> bytes:
-    """The lines of `~/.codex/config.toml` for Codex CLI through this Worker."""
+def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: str) -> bytes:
+    """A Codex CLI profile for this Worker: `~/.codex/opencode-proxy.config.toml`, used
+    with `codex --profile opencode-proxy`, layered over the user's own config.toml."""
     command = token_command(auth, origin)
     model = _pick(str(config.get("model", "")), "openai", _models_on(config, "openai"))
     lines = [
         f"# Codex CLI through {origin}: the organisation's models, signed in with Access.",
+        f"# Save as {CODEX_FILE} and run `codex --profile {CODEX_PROFILE}`.",
         *([f"model = {_toml(model)}"] if model else []),
         f"model_provider = {_toml(CODEX_PROVIDER)}",
         "",

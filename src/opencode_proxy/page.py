@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from .clients import CLAUDE_CODE_ALIAS, setup_commands
 from .http import Response, bytes_response
 
 _STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
-header,main,footer{max-width:52rem;margin:0 auto;padding:1rem 1.25rem}
+header,main,footer{max-width:60rem;margin:0 auto;padding:1rem 1.25rem}
 header{border-bottom:1px solid #ddd}
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem}
 pre{background:#f0f0f0;padding:.75rem;white-space:pre-wrap;overflow-wrap:anywhere;border-radius:4px}
 code{font-family:ui-monospace,monospace;font-size:.92em}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e4e4e4}
+th,td{text-align:left;vertical-align:top;padding:.3rem .5rem;border-bottom:1px solid #e4e4e4}
+td code{overflow-wrap:anywhere}
+@media (max-width:40rem){thead{display:none}tr,td{display:block}td{border:0;padding:.1rem 0}
+tr{border-bottom:1px solid #e4e4e4;padding:.4rem 0}td[data-label]::before{content:attr(data-label);
+display:block;font-size:.85em;color:#666}}
 .you{background:#eef6ee;padding:.5rem .75rem;border-radius:4px}
 @media (prefers-color-scheme:dark){body{background:#161616;color:#eee}
 pre{background:#262626}.you{background:#1f3320}th,td{border-color:#333}}
@@ -41,6 +47,7 @@ PAGE_HEADERS = (
     ("referrer-policy", "no-referrer"),
     ("x-frame-options", "DENY"),
 )
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 # Where the per-request parts go; escaped text never holds NUL.
 _CALLER = "\x00caller\x00"
 _CATALOG = "\x00catalog\x00"
@@ -62,41 +69,56 @@ def _esc(text: str) -> str:
     return escape(text.replace("\x00", ""))
 
 
-def _command(text: str) -> str:
-    return f"<pre><code>{_esc(text)}</code></pre>"
+def _commands(lines: list[str]) -> str:
+    return "".join(f"<pre><code>{_esc(line)}</code></pre>" for line in lines)
+
+
+_IN_OPENCODE = "In OpenCode"
+_IN_OTHERS = "In Claude Code, Codex and SDKs"
 
 
 def _menu(providers: Mapping[str, Mapping[str, Any]]) -> str:
+    """A table per provider: each model as OpenCode names it (`provider/model`) and as
+    Claude Code, Codex and the SDKs do (the bare id)."""
     parts = []
     for provider_id, provider in providers.items():
         name = str(provider.get("name") or provider_id)
         rows = "".join(
-            f"<tr><td><code>{_esc(provider_id)}/{_esc(model_id)}</code></td>"
-            f"<td>{_esc(str(entry.get('name') or model_id))}</td></tr>"
+            f"<tr><td>{_esc(str(entry.get('name') or model_id))}</td>"
+            f'<td data-label="{_IN_OPENCODE}"><code>{_esc(f"{provider_id}/{model_id}")}</code></td>'
+            f'<td data-label="{_IN_OTHERS}"><code>{_esc(model_id)}</code></td></tr>'
             for model_id, entry in provider.get("models", {}).items()
         )
         parts.append(
             f'<h3 id="p-{_esc(provider_id)}">{_esc(name)}</h3>'
             f'<table aria-labelledby="p-{_esc(provider_id)}"><thead><tr>'
-            '<th scope="col">Model id</th><th scope="col">Name</th></tr></thead>'
+            f'<th scope="col">Name</th><th scope="col">{_IN_OPENCODE}</th>'
+            f'<th scope="col">{_IN_OTHERS}</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
         )
     return "".join(parts)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = seconds // 60
+    if minutes == 0:
+        return "less than a minute"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def catalog_state(report: Mapping[str, Any] | None) -> str:
     """The catalog's state in words, from /healthz's `catalog` report."""
     if report is None:
         return "No model catalog is stored yet: the defaults from config-src are served."
-    text = f"{report.get('models', 0)} catalog models"
+    count = int(report.get("models", 0))
+    text = "1 catalog model" if count == 1 else f"{count} catalog models"
     if "fetched_age_seconds" in report:
-        text += f", fetched {report['fetched_age_seconds'] // 60} minutes ago"
+        text += f", fetched {_minutes(int(report['fetched_age_seconds']))} ago"
     if "refused" in report:
-        held = int(report.get("held_seconds", 0)) // 60
-        text += (
-            f". The last refresh was held back ({report['refused']['reason']}); "
-            f"the catalog has been held for {held} minutes"
-        )
+        # The reason is for operators too; an errno code says nothing to a person.
+        reason = _ERRNO.sub("", str(report["refused"]["reason"]))
+        held = _minutes(int(report.get("held_seconds", 0)))
+        text += f". The last refresh was held back ({reason}); the catalog has been held for {held}"
     return text + "."
 
 
@@ -127,7 +149,10 @@ class Page:
             if len(self._rendered) > self._CACHE_SIZE:
                 self._rendered.popitem(last=False)
         if caller_id is None:
-            caller = "You are not signed in: sign in with <code>opencode auth login</code> below."
+            caller = (
+                "You are not signed in on this page, which is fine: each client below "
+                "signs you in with your company account when you set it up."
+            )
         else:
             caller = f"You are signed in. Your anonymous id is <code>{_esc(caller_id)}</code>."
         return template.replace(_CALLER, caller).replace(_CATALOG, _esc(catalog)).encode()
@@ -135,6 +160,7 @@ class Page:
     @staticmethod
     def _template(origin: str, config: Mapping[str, Any]) -> str:
         providers = config.get("provider", {})
+        commands = setup_commands(origin)
         return (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -147,22 +173,20 @@ class Page:
             '<main><section aria-labelledby="clients"><h2 id="clients">Set up your client</h2>'
             '<h3 id="c-opencode">OpenCode</h3>'
             "<p>Sign in (a browser window opens), then start OpenCode in your project:</p>"
-            f"{_command(f'opencode auth login {origin}')}{_command('opencode')}"
+            f"{_commands(commands['opencode'])}"
             "<p>When your sign-in expires, run the login command again and restart OpenCode.</p>"
             '<h3 id="c-claude-code">Claude Code</h3>'
-            "<p>Install the settings (merge by hand if you have some), then run Claude Code:</p>"
-            + _command(
-                f"mkdir -p ~/.claude && curl -fsS {origin}/setup/claude-code "
-                "-o ~/.claude/settings.json"
-            )
-            + _command("claude")
-            + '<h3 id="c-codex">Codex CLI</h3>'
-            "<p>Add the provider to Codex's config, then run Codex:</p>"
-            + _command(
-                f"mkdir -p ~/.codex && curl -fsS {origin}/setup/codex >> ~/.codex/config.toml"
-            )
-            + _command("codex")
-            + "<p>Both sign in again by themselves when a sign-in expires.</p></section>"
+            "<p>Save the settings in a file of their own (your own settings stay as they "
+            "are), then start Claude Code with them:</p>"
+            f"{_commands(commands['claude-code'])}"
+            f"<p>To make it the default, add <code>{_esc(CLAUDE_CODE_ALIAS)}</code> to your "
+            "shell profile. IT can install the same file for everyone as managed settings:</p>"
+            f"{_commands(commands['claude-code-managed'])}"
+            '<h3 id="c-codex">Codex CLI</h3>'
+            "<p>Save the profile beside your config.toml (which stays as it is), then "
+            "start Codex with it:</p>"
+            f"{_commands(commands['codex'])}"
+            "<p>Both sign in again by themselves when a sign-in expires.</p></section>"
             '<section aria-labelledby="models"><h2 id="models">Models you can use</h2>'
             f"<p>Any other model is refused. {_CATALOG}</p>{_menu(providers)}</section>"
             "</main><footer><p>Machine-readable: "

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .clients import CLAUDE_CODE_PATH, CODEX_PATH, claude_code_settings, codex_config
+from .clients import (
+    CLAUDE_CODE_MANAGED_PATH,
+    CLAUDE_CODE_PATH,
+    CODEX_PATH,
+    claude_code_settings,
+    codex_profile,
+)
 from .discovery import DISCOVERY_PATH
 from .http import Response, bytes_response, json_response
 from .page import Page, catalog_state, page_response
@@ -21,7 +27,7 @@ class Pages:
     DISCOVERY = DISCOVERY_PATH
     HEALTH = "/healthz"
     WHOAMI = "/whoami"
-    SETUP = (CLAUDE_CODE_PATH, CODEX_PATH)
+    SETUP = (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH)
 
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -52,15 +58,16 @@ class Pages:
         return json_response(200, {"user_id": call.identity.user_id, "kind": call.identity.kind})
 
     async def setup(self, call: Call, rest: str) -> Response:
-        """Claude Code's settings.json or Codex CLI's config.toml, for this origin."""
+        """Claude Code's settings or Codex CLI's profile, for this origin."""
         services = self._services
         origin = services.origin_of(call.request)
         config = services.discovery.served_config(await services.catalog.current())
         auth = services.discovery.document["auth"]
-        if call.request.path == CLAUDE_CODE_PATH:
-            settings = claude_code_settings(config, auth, origin)
+        if call.request.path in (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH):
+            managed = call.request.path == CLAUDE_CODE_MANAGED_PATH
+            settings = claude_code_settings(config, auth, origin, managed=managed)
             return bytes_response(200, settings, cache_control="no-store")
-        toml = codex_config(config, auth, origin)
+        toml = codex_profile(config, auth, origin)
         return bytes_response(
             200, toml, cache_control="no-store", content_type="text/plain; charset=utf-8"
         )

@@ -105,7 +105,8 @@ class Platform:
     users: KeyValue  # USERS namespace: anonymous id -> email
     http_get: HttpGet
     rs256: Rs256
-    clock: Clock
+    clock: Clock  # wall time, in seconds (token times, catalog ages)
+    timer: Clock  # monotonic seconds, for durations
     upstream: Upstream
     gateway_url: GatewayUrl
     read_body: ReadBody

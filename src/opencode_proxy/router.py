@@ -104,6 +104,11 @@ class App:
             ),
         )
 
+    def public_paths(self) -> list[str]:
+        """The paths that must answer without a sign-in (outside Access): clients fetch
+        them before they have a token."""
+        return [e.path for e in self.routes if isinstance(e, Route) and e.auth is Auth.NONE]
+
     async def handle(self, request: Request, defer: Defer) -> Response:
         """Answer one request; a refusal in the route's dialect, an unexpected failure a
         JSON 500, never a traceback."""

@@ -65,7 +65,7 @@ class Services:
             token=self.settings.require("GATEWAY_TOKEN"),
             gateway_url=self.platform.gateway_url,
             upstream=self.platform.upstream,
-            clock=self.platform.clock,
+            timer=self.platform.timer,
             log_line=self.platform.log_line,
         )
 

@@ -11,29 +11,67 @@ from pathlib import Path
 import pytest
 
 import build_config
+from devstack.access import LocalAccess
+from opencode_proxy.pages import Pages
 from opencode_proxy.settings import NAMES, SECRETS
+from support import cpython
+from toolkit.wrangler_config import placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
 
 
-@pytest.fixture(scope="module")
-def upload(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What `wrangler deploy` would upload, written out by its dry run (the build runs first)."""
-    outdir = tmp_path_factory.mktemp("upload")
-    result = subprocess.run(
-        [str(NODE), str(WRANGLER), "deploy", "--dry-run", "--outdir", str(outdir)],
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args,
         cwd=ROOT,
-        env={**os.environ, "CI": "true", "WRANGLER_SEND_METRICS": "false", "NO_COLOR": "1"},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def upload(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `wrangler deploy` would upload, written out by its dry run (the build runs first)."""
+    outdir = tmp_path_factory.mktemp("upload")
+    quiet = {"CI": "true", "WRANGLER_SEND_METRICS": "false", "NO_COLOR": "1"}
+    result = run(str(NODE), str(WRANGLER), "deploy", "--dry-run", "--outdir", str(outdir), **quiet)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "--dry-run: exiting now." in result.stdout
+    # The shipped wrangler.toml still has its placeholders: a dry run names them.
+    for placeholder in PLACEHOLDERS:
+        assert placeholder in result.stdout + result.stderr, placeholder
     return outdir
+
+
+PLACEHOLDERS = (
+    "kv_namespaces[CATALOG].id",
+    "kv_namespaces[USERS].id",
+    "vars.ACCESS_AUD",
+    "vars.ACCESS_TEAM_DOMAIN",
+)
+
+
+def test_a_deploy_build_stops_naming_every_placeholder_left_in_wrangler_toml() -> None:
+    # What wrangler runs as its [build] step for `wrangler deploy`.
+    result = run("uv", "run", "--frozen", "python", "scripts/build.py", WRANGLER_COMMAND="deploy")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "build stopped: wrangler.toml still has placeholders" in result.stderr
+    for placeholder in PLACEHOLDERS:
+        assert placeholder in result.stderr, placeholder
+
+
+def test_a_filled_in_wrangler_toml_has_no_placeholders() -> None:
+    config = tomllib.loads((ROOT / "wrangler.toml").read_text())
+    assert len(placeholders(config)) == len(PLACEHOLDERS)
+    for namespace in config["kv_namespaces"]:
+        namespace["id"] = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    config["vars"].update(ACCESS_AUD="a" * 64, ACCESS_TEAM_DOMAIN="acme.cloudflareaccess.com")
+    assert placeholders(config) == []
 
 
 def test_the_upload_holds_the_entry_the_core_and_the_compiled_config(upload: Path) -> None:
@@ -83,3 +121,13 @@ def test_every_setting_is_documented_and_every_var_is_one_the_worker_reads() -> 
         assert f"| `{name}` |" in readme, name
         assert (name in SECRETS) != (name in variables), name
     assert variables <= set(NAMES)
+
+
+def test_the_readme_lists_every_path_that_must_stay_outside_access() -> None:
+    # Clients fetch these before they have a token; behind Access they get a login page.
+    readme = (ROOT / "README.md").read_text()
+    deploying = readme[readme.index("## Deploying") : readme.index("### Settings")]
+    app = cpython.make_app(LocalAccess())
+    assert sorted(app.public_paths()) == sorted(["/.well-known/opencode", "/healthz", *Pages.SETUP])
+    for path in app.public_paths():
+        assert f"`{path}`" in deploying, path

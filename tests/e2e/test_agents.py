@@ -20,6 +20,7 @@ from devstack.dev_token import DEFAULT_EMAIL
 from devstack.gateway import FakeGateway
 from devstack.providers import answer_text
 from devstack.stack import DEV_USER_ID_KEY, DevStack
+from opencode_proxy.clients import CODEX_PROFILE, setup_commands
 from opencode_proxy.identity import anonymous_id
 from toolkit.worker_files import ROOT
 
@@ -73,22 +74,54 @@ def token_command(
     return command, calls
 
 
-def claude_settings(stack: DevStack, home: Path, command: list[str]) -> None:
-    settings = httpx.get(f"{stack.url}/setup/claude-code").json()
-    settings["apiKeyHelper"] = " ".join(command)
-    (home / ".claude").mkdir()
-    (home / ".claude" / "settings.json").write_text(json.dumps(settings))
+def install(stack: DevStack, home: Path, client: str) -> None:
+    """Run the served setup commands for `client`, as the README and the page give them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
+    for command in setup_commands(stack.url)[client][:1]:
+        done = subprocess.run(
+            command, shell=True, env={**env, "HOME": str(home)}, check=False, timeout=60
+        )
+        assert done.returncode == 0, command
 
 
-def codex_config(stack: DevStack, home: Path, command: list[str]) -> dict[str, Any]:
-    served = httpx.get(f"{stack.url}/setup/codex")
-    config = tomllib.loads(served.text)
-    auth = config["model_providers"][config["model_provider"]]["auth"]
-    text = served.text.replace(json.dumps(auth["command"]), json.dumps(command[0]))
-    text = text.replace(json.dumps(auth["args"]), json.dumps(command[1:]))
-    (home / ".codex").mkdir()
-    (home / ".codex" / "config.toml").write_text(text)
-    return config
+def claude_settings(stack: DevStack, home: Path, command: list[str] | None = None) -> Path:
+    """Claude Code's settings installed as served (their token command replaced)."""
+    install(stack, home, "claude-code")
+    path = home / ".claude" / "opencode-proxy.json"
+    if command is not None:
+        settings = json.loads(path.read_text())
+        settings["apiKeyHelper"] = " ".join(command)
+        path.write_text(json.dumps(settings))
+    return path
+
+
+def codex_profile(stack: DevStack, home: Path, command: list[str] | None = None) -> dict[str, Any]:
+    """Codex's profile installed as served (its token command replaced)."""
+    install(stack, home, "codex")
+    path = home / ".codex" / f"{CODEX_PROFILE}.config.toml"
+    profile = tomllib.loads(path.read_text())
+    if command is not None:
+        auth = profile["model_providers"][profile["model_provider"]]["auth"]
+        text = path.read_text().replace(json.dumps(auth["command"]), json.dumps(command[0]))
+        path.write_text(text.replace(json.dumps(auth["args"]), json.dumps(command[1:])))
+    return profile
+
+
+# What users keep in their own files: the setup must leave them byte for byte.
+OWN_CLAUDE_SETTINGS = (
+    '{\n  "theme": "dark",\n  "env": {"EDITOR": "vim"},\n'
+    '  "permissions": {"allow": ["Bash(git status:*)"]}\n}\n'
+)
+
+
+def own_codex_config(home: Path) -> str:
+    """A config.toml as Codex and its user leave it: a top-level model, an MCP server and
+    the trailing [projects] table Codex writes itself."""
+    return (
+        'model = "o4-mini"\napproval_policy = "on-request"\n\n'
+        '[mcp_servers.docs]\ncommand = "true"\n\n'
+        f'[projects."{home / "work"}"]\ntrust_level = "trusted"\n'
+    )
 
 
 def assert_attributed(gateway: FakeGateway, provider: str) -> None:
@@ -101,34 +134,58 @@ def assert_attributed(gateway: FakeGateway, provider: str) -> None:
         assert seen.header("authorization") is None
 
 
-def test_claude_code_set_up_from_the_url_answers_through_the_worker(
-    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+def test_claude_code_set_up_from_the_url_answers_and_leaves_the_users_settings_alone(
+    stack: DevStack,
+    gateway: FakeGateway,
+    refusals: Callable[[], list[dict[str, Any]]],
+    tmp_path: Path,
 ) -> None:
-    settings = httpx.get(f"{stack.url}/setup/claude-code").json()
+    own = tmp_path / ".claude" / "settings.json"
+    own.parent.mkdir()
+    own.write_text(OWN_CLAUDE_SETTINGS)
+    path = claude_settings(stack, tmp_path)
+    settings = json.loads(path.read_text())
     assert settings["env"]["ANTHROPIC_BASE_URL"] == f"{stack.url}/anthropic"
     assert settings["env"]["ANTHROPIC_MODEL"] == "claude-sonnet-5"
     assert "devstack.dev_token" in settings["apiKeyHelper"]
-    (tmp_path / ".claude").mkdir()
-    (tmp_path / ".claude" / "settings.json").write_text(json.dumps(settings))
-    result = run(CLAUDE, tmp_path, "-p", "hello")
+    result = run(CLAUDE, tmp_path, "--settings", str(path), "-p", "hello")
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("anthropic", "claude-sonnet-5") in result.stdout
     assert_attributed(gateway, "anthropic")
+    assert own.read_text() == OWN_CLAUDE_SETTINGS
+    assert refusals() == []
+    assert "skipped" not in result.stderr  # every served setting is one Claude Code honours
+
+
+def test_claude_code_offers_only_the_served_menu(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    path = claude_settings(stack, tmp_path)
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
+    settings = json.loads(path.read_text())
+    assert settings["availableModels"] == list(served["anthropic"]["models"])
+    assert [o["model"] for o in settings["modelPicker"]["options"]] == settings["availableModels"]
+    result = run(CLAUDE, tmp_path, "--settings", str(path), "-p", "--model", "claude-3-opus", "hi")
+    # Claude Code itself refuses a model off the menu before asking for it.
+    assert "is restricted by your organization's settings" in result.stdout + result.stderr
+    assert not [seen for seen in gateway.seen if seen.body and b"claude-3-opus" in seen.body]
+    managed = httpx.get(f"{stack.url}/setup/claude-code-managed").json()
+    assert managed == {**settings, "availableModelsMatch": "exact"}
 
 
 def test_claude_code_runs_its_helper_again_after_an_expired_token(
     stack: DevStack, gateway: FakeGateway, tmp_path: Path
 ) -> None:
     command, calls = token_command(tmp_path, stack, expired_first=True)
-    claude_settings(stack, tmp_path, command)
-    result = run(CLAUDE, tmp_path, "-p", "hello")
+    path = claude_settings(stack, tmp_path, command)
+    result = run(CLAUDE, tmp_path, "--settings", str(path), "-p", "hello")
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("anthropic", "claude-sonnet-5") in result.stdout
     assert int(calls.read_text()) >= 2
 
 
 @pytest.mark.parametrize("expiring", [False, True], ids=["fresh", "expired-first"])
-def test_codex_set_up_from_the_url_answers_and_signs_in_again(
+def test_codex_with_the_served_profile_answers_signs_in_again_and_keeps_config_toml(
     stack: DevStack,
     gateway: FakeGateway,
     refusals: Callable[[], list[dict[str, Any]]],
@@ -136,12 +193,15 @@ def test_codex_set_up_from_the_url_answers_and_signs_in_again(
     expiring: bool,
 ) -> None:
     assert CODEX is not None, "npm ci installs @openai/codex (Linux x64)"
+    own = tmp_path / ".codex" / "config.toml"
+    own.parent.mkdir()
+    own.write_text(own_codex_config(tmp_path))
     command, calls = token_command(tmp_path, stack, expired_first=expiring)
-    config = codex_config(stack, tmp_path, command)
-    provider = config["model_providers"][config["model_provider"]]
+    profile = codex_profile(stack, tmp_path, command)
+    provider = profile["model_providers"][profile["model_provider"]]
     assert provider["base_url"] == f"{stack.url}/openai/v1"
-    assert config["model"] == "gpt-5"
-    result = run(CODEX, tmp_path, "exec", "--skip-git-repo-check", "hello")
+    assert profile["model"] == "gpt-5"
+    result = run(CODEX, tmp_path, "--profile", CODEX_PROFILE, "exec", "--skip-git-repo-check", "hi")
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("openai", "gpt-5") in result.stdout
     responses = [seen for seen in gateway.seen if seen.rest == "/responses"]
@@ -155,6 +215,7 @@ def test_codex_set_up_from_the_url_answers_and_signs_in_again(
     # Only the expired token is refused: every call Codex makes is an endpoint /openai serves.
     refused = {r["type"] for r in refusals()}
     assert refused == ({"invalid_token"} if expiring else set())
+    assert own.read_text() == own_codex_config(tmp_path)
 
 
 UNSERVED_MESSAGE = "is not on this organisation's model menu for"
@@ -163,10 +224,17 @@ UNSERVED_MESSAGE = "is not on this organisation's model menu for"
 def test_claude_code_shows_a_model_refusal_at_once_without_signing_in_again(
     stack: DevStack, gateway: FakeGateway, tmp_path: Path
 ) -> None:
+    # A Claude Code that does not restrict itself (settings without availableModels, as
+    # an older release or an edited file gives): the Worker's refusal is what it shows.
     command, calls = token_command(tmp_path, stack, expired_first=False)
-    claude_settings(stack, tmp_path, command)
+    path = claude_settings(stack, tmp_path, command)
+    settings = json.loads(path.read_text())
+    del settings["availableModels"], settings["modelPicker"]
+    path.write_text(json.dumps(settings))
     started = time.monotonic()
-    result = run(CLAUDE, tmp_path, "-p", "--model", "claude-3-opus-unserved", "hello")
+    result = run(
+        CLAUDE, tmp_path, "--settings", str(path), "-p", "--model", "claude-3-opus-unserved", "hi"
+    )
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -182,9 +250,14 @@ def test_codex_shows_a_model_refusal_at_once_without_signing_in_again(
 ) -> None:
     assert CODEX is not None, "npm ci installs @openai/codex (Linux x64)"
     command, calls = token_command(tmp_path, stack, expired_first=False)
-    codex_config(stack, tmp_path, command)
+    codex_profile(stack, tmp_path, command)
     started = time.monotonic()
-    result = run(CODEX, tmp_path, "exec", "--skip-git-repo-check", "-m", "gpt-4-unserved", "hello")
+    result = run(
+        CODEX,
+        tmp_path,
+        *("--profile", CODEX_PROFILE, "exec", "--skip-git-repo-check"),
+        *("-m", "gpt-4-unserved", "hello"),
+    )
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode != 0

@@ -152,6 +152,7 @@ def make_app(
         http_get=certs_fetch(access),
         rs256=CryptographyRs256(),
         clock=clock or time.time,
+        timer=time.monotonic,
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
         read_body=read_body,

@@ -6,21 +6,26 @@ import base64
 import hashlib
 import json
 import re
+from html import escape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import access_vectors
 import build_config
 from devstack.access import LocalAccess, access_claims
+from opencode_proxy.clients import CLAUDE_CODE_ALIAS, setup_commands
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
+from opencode_proxy.page import catalog_state
 from opencode_proxy.router import App
 from support import cpython
 
 KEY = access_vectors.load_keys()["access-1"]
 BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 EMAIL = "page.reader@example.com"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -54,8 +59,48 @@ def test_the_page_shows_the_login_command_for_this_origin_and_every_served_model
     )
     for provider_id, provider in served["config"]["provider"].items():
         for model_id in provider["whitelist"]:
-            assert f"{provider_id}/{model_id}" in html
+            # As OpenCode names it, and as Claude Code, Codex and the SDKs do.
+            assert f"<code>{provider_id}/{model_id}</code>" in html
+            assert f"<code>{model_id}</code>" in html
     assert "You are not signed in" in html
+    assert "opencode auth login</code>" not in html  # a browser visitor runs nothing here
+
+
+def test_the_page_shows_every_setup_command_the_readme_gives(app: App) -> None:
+    html = page(app)
+    readme = (ROOT / "README.md").read_text()
+    for commands in setup_commands("https://ai.example.com").values():
+        for command in commands:
+            assert f"<code>{escape(command)}</code>" in html, command
+            assert command in readme, command
+    assert escape(CLAUDE_CODE_ALIAS) in html
+    assert CLAUDE_CODE_ALIAS in readme
+
+
+@pytest.mark.parametrize(
+    ("report", "words"),
+    [
+        (None, "No model catalog is stored yet"),
+        ({"models": 1, "fetched_age_seconds": 61}, "1 catalog model, fetched 1 minute ago."),
+        ({"models": 9, "fetched_age_seconds": 3599}, "9 catalog models, fetched 59 minutes ago."),
+        (
+            {
+                "models": 9,
+                "fetched_age_seconds": 7200,
+                "held_seconds": 60,
+                "refused": {
+                    "age_seconds": 5,
+                    "reason": "cannot reach https://models.dev/api.json: [Errno 111] Connection "
+                    "refused",
+                },
+            },
+            "(cannot reach https://models.dev/api.json: Connection refused); the catalog has "
+            "been held for 1 minute.",
+        ),
+    ],
+)
+def test_the_catalog_line_reads_as_words(report: dict[str, Any] | None, words: str) -> None:
+    assert words in catalog_state(report)
 
 
 @pytest.mark.parametrize("where", ["header", "cookie"])

@@ -94,7 +94,7 @@ GPT_5 = b'{"model":"gpt-5","input":"hi"}'
 
 
 def gateway(upstream: FakeUpstream) -> Gateway:
-    return Gateway("gw", "gw-secret", gateway_url, upstream, clock=lambda: 100.0, log_line=print)
+    return Gateway("gw", "gw-secret", gateway_url, upstream, timer=lambda: 100.0, log_line=print)
 
 
 def test_forward_keeps_method_path_query_and_passes_the_answer_on(

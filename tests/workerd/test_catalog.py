@@ -73,3 +73,14 @@ def test_an_operator_can_refresh_the_catalog_from_a_laptop(
     models_dev.serve(json.dumps(document).encode(), etag='"v4"')
     assert refresh_catalog.main(["--local", str(worker.workdir), "--url", models_dev.url]) == 0
     assert "stored 5 models" in capsys.readouterr().out
+
+
+def test_a_local_refresh_reads_the_stacks_own_document_offline_and_leaves_no_hold(
+    worker: LocalWorker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As the README writes it: no --url, no network; the stand-in's document from disk.
+    assert refresh_catalog.main(["--local", str(worker.workdir)]) == 0
+    assert "stored" in capsys.readouterr().out
+    catalog = httpx.get(f"{worker.url}/healthz").json()["catalog"]
+    assert "refused" not in catalog
+    assert catalog["models"] > 0

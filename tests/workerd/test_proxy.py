@@ -348,12 +348,12 @@ def test_a_client_that_disconnects_stops_the_upstream_stream(
     assert sent[-1] - closed_at < 10
 
 
-def _logged(worker: LocalWorker, *parts: str) -> dict[str, object]:
-    """The Worker's last JSON log line holding every one of `parts`, waited for (the
-    runtime writes its log asynchronously)."""
+def _logged(worker: LocalWorker, *parts: str, since: int = 0) -> dict[str, object]:
+    """The Worker's last JSON log line holding every one of `parts` (after byte `since`),
+    waited for: the runtime writes its log asynchronously."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        lines = worker.log_path.read_text(errors="replace").splitlines()
+        lines = worker.log_path.read_bytes()[since:].decode(errors="replace").splitlines()
         found = [line for line in lines if all(part in line for part in parts)]
         if found:
             record: dict[str, object] = json.loads(found[-1][found[-1].index("{") :])
@@ -432,3 +432,26 @@ def test_model_listings_are_the_menu_and_never_reach_the_gateway(
     assert response.status_code == 200, response.text
     assert ids(response.json()) == served_ids
     assert gateway.seen == []
+
+
+def test_the_logged_duration_is_the_wait_for_the_gateway_and_never_negative(
+    worker: LocalWorker, client: httpx.Client, gateway: FakeGateway
+) -> None:
+    def slow(seen: Seen, reply: Reply) -> None:
+        time.sleep(0.3)
+        reply.json(200, {"ok": True})
+
+    gateway.responders["anthropic"] = slow
+    start = worker.log_size()
+    assert client.post("/anthropic/v1/messages", content=served.ANTHROPIC).status_code == 200
+    slow_line = _logged(worker, '"event":"proxy"', '"provider":"anthropic"', since=start)
+    gateway.responders.clear()
+    for _ in range(20):
+        assert client.post("/anthropic/v1/messages", content=served.ANTHROPIC).status_code == 200
+    lines = [
+        json.loads(line[line.index("{") :])
+        for line in worker.log_path.read_text(errors="replace").splitlines()
+        if '"event":"proxy"' in line
+    ]
+    assert 250 <= float(str(slow_line["durationMs"])) < 5000
+    assert all(float(line["durationMs"]) >= 0 for line in lines)

@@ -1,0 +1,78 @@
+"""The setup commands, run as a person runs them, against a Worker hidden behind an Access
+login: they fail loudly and leave every file as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from devstack.server import LocalHttpServer, QuietHandler
+from opencode_proxy.clients import setup_commands
+
+LOGIN_PAGE = b"<!doctype html><title>Sign in</title><form>Sign in with your account</form>"
+
+
+@dataclass
+class AccessLogin(LocalHttpServer):
+    """What a path left behind Access answers a client without a session: a redirect to
+    the team's login page."""
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:
+                self.send_response(302)
+                self.send_header(
+                    "location", "https://team.cloudflareaccess.com/cdn-cgi/access/login"
+                )
+                self.send_header("content-type", "text/html")
+                self.send_header("content-length", str(len(LOGIN_PAGE)))
+                self.end_headers()
+                self.wfile.write(LOGIN_PAGE)
+
+        return Handler
+
+
+@pytest.fixture(scope="module")
+def behind_access() -> Iterator[AccessLogin]:
+    with AccessLogin() as running:
+        yield running
+
+
+@pytest.mark.parametrize("client", ["claude-code", "codex"])
+def test_a_login_page_never_becomes_a_settings_file(
+    behind_access: AccessLogin, tmp_path: Path, client: str
+) -> None:
+    previous = {
+        tmp_path / ".claude" / "opencode-proxy.json": '{"apiKeyHelper": "earlier"}\n',
+        tmp_path / ".codex" / "opencode-proxy.config.toml": "# an earlier profile\n",
+    }
+    for path, text in previous.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    install = setup_commands(behind_access.origin)[client][0]
+    done = subprocess.run(
+        install,
+        shell=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0, "the install command must fail on a redirect"
+    assert "redirect" in done.stderr
+    for path, text in previous.items():
+        assert path.read_text() == text
+
+
+def test_every_download_refuses_redirects_and_error_statuses() -> None:
+    for commands in setup_commands("https://ai.example.com").values():
+        for command in commands:
+            if "curl" in command:
+                assert "curl -fsSL --max-redirs 0 " in command
