@@ -4,11 +4,11 @@
     uv run python scripts/refresh_catalog.py --local .local/dev    # a local stack
     ... --url URL --providers openai,deepseek                      # another source or providers
 
-The source and providers default to wrangler.toml's CATALOG_URL and CATALOG_PROVIDERS,
-as the Worker's cron reads them; a local stack's default source is the document its
-stand-in models.dev serves, read from disk, so no network is needed. Production
-writes need `wrangler login` (or CLOUDFLARE_API_TOKEN). Running Workers pick the new
-catalog up within a minute.
+The source defaults to wrangler.toml's CATALOG_URL and the providers to those
+config-src's providers name (`models_dev`), as the Worker's cron reads them; a
+local stack's default source is the document its stand-in models.dev serves, read
+from disk, so no network is needed. Production writes need `wrangler login` (or
+CLOUDFLARE_API_TOKEN). Running Workers pick the new catalog up within a minute.
 """
 
 from __future__ import annotations
@@ -22,15 +22,17 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from devstack.stack import SAMPLE_MODELS_DEV
-from opencode_proxy.catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
+import build_config
+from devstack.stack import served_document
+from opencode_proxy.catalog import DEFAULT_URL, CatalogStore
+from opencode_proxy.discovery import Discovery
 from opencode_proxy.ports import Fetched
 from opencode_proxy.refresh import Refresher
 from toolkit.namespaces import KvCommandError, namespace
 from toolkit.wrangler_config import production_vars
 
 
-async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
+async def http_get(url: str, headers: Mapping[str, str], *, timeout: float) -> Fetched:
     """The `HttpGet` port on urllib (files too); HTTP error statuses are answers, not
     exceptions."""
     if url.startswith("file:"):
@@ -40,7 +42,7 @@ async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
             raise OSError(f"cannot read {url}: {exc.strerror}") from None
     request = urllib.request.Request(url, headers=dict(headers))
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status, received, body = response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
         status, received, body = exc.code, exc.headers, exc.read()
@@ -55,25 +57,31 @@ def main(argv: list[str] | None = None) -> int:
     settings = production_vars()
     parser.add_argument("--url", help="the models.dev document (default: CATALOG_URL)")
     parser.add_argument(
-        "--providers",
-        default=settings.get("CATALOG_PROVIDERS") or ",".join(DEFAULT_PROVIDERS),
-        help="models.dev provider ids (default: CATALOG_PROVIDERS)",
+        "--providers", help="models.dev provider ids (default: those config-src names)"
     )
     args = parser.parse_args(argv)
     url = args.url
     if url is None:
-        local = SAMPLE_MODELS_DEV.as_uri() if args.local is not None else None
+        local = served_document(args.local).as_uri() if args.local is not None else None
         url = local or settings.get("CATALOG_URL") or DEFAULT_URL
     try:
         store = CatalogStore(namespace("CATALOG", args.local), time.time)
     except KvCommandError as exc:
         print(f"cannot open the CATALOG namespace: {exc}", file=sys.stderr)
         return 1
-    providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
+    if args.providers is None:
+        try:
+            providers = Discovery(build_config.compile_config()).catalog_sources()
+        except build_config.BuildError as exc:
+            build_config.report(exc)
+            return 1
+    else:
+        providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
     outcome = asyncio.run(
         Refresher(store, http_get, time.time, print, url=url, providers=providers).run()
     )
-    return 1 if outcome.startswith("kept") else 0
+    # Non-zero when the catalog is not what models.dev says: a failure, or a held shrink.
+    return 1 if outcome.startswith("kept") or "; holding " in outcome else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Run the proxy locally, offline, with local stand-ins, until interrupted.
 
-    scripts/dev [--port 8787]
+    scripts/dev [--port 8787] [--models-dev FILE]
 
 Starts the Worker on the current runtime (workerd, Pyodide 314; see runtime.py)
 beside local stand-ins for Access, AI Gateway and models.dev (stack.py), then
@@ -18,7 +18,7 @@ from types import FrameType
 
 import build_config
 from devstack.runtime import LocalRuntimeError
-from devstack.stack import DevStack
+from devstack.stack import SAMPLE_MODELS_DEV, DevStack
 from toolkit.worker_files import ROOT
 
 
@@ -28,7 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state", type=Path, default=ROOT / ".local" / "dev", help="keys, local KV and logs"
     )
+    parser.add_argument(
+        "--models-dev",
+        type=Path,
+        default=SAMPLE_MODELS_DEV,
+        metavar="FILE",
+        help="the api.json the local models.dev serves (a saved copy replays real data)",
+    )
     args = parser.parse_args(argv)
+    if not args.models_dev.is_file():
+        print(f"--models-dev {args.models_dev}: no such file", file=sys.stderr)
+        return 1
     if build_config.main([]) != 0:
         return 1
 
@@ -40,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    stack = DevStack(args.state.resolve(), port=args.port)
+    stack = DevStack(args.state.resolve(), port=args.port, models_dev_file=args.models_dev)
     try:
         stack.start()
     except LocalRuntimeError as exc:

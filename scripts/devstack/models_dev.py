@@ -1,11 +1,13 @@
 """A local stand-in for models.dev's api.json, for tests and the offline dev stack.
 
 Serves one document with an ETag, honours If-None-Match with 304, records the
-headers of every request, and can be switched to any status or body.
+headers of every request, and can be switched to any status or body, or to
+answering only after `stall` seconds.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
@@ -17,6 +19,7 @@ class LocalModelsDev(LocalHttpServer):
     body: bytes
     etag: str | None = '"v1"'
     status: int = 200
+    stall: float = 0.0
     requests: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -32,6 +35,7 @@ class LocalModelsDev(LocalHttpServer):
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 site.requests.append({k.lower(): v for k, v in self.headers.items()})
+                time.sleep(site.stall)
                 if site.etag is not None and self.headers.get("if-none-match") == site.etag:
                     self.send_response(304)
                     self.send_header("etag", site.etag)

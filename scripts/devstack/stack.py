@@ -52,12 +52,22 @@ def dev_key(state: Path) -> SigningKey:
     return SigningKey.from_pem(path, kid=DEV_KID)
 
 
+def served_document(state: Path) -> Path:
+    """The api.json the models.dev stand-in of the stack in `state` serves (or last served)."""
+    try:
+        return Path(json.loads((state / SETTINGS_FILE).read_text())["models_dev"])
+    except (OSError, ValueError, KeyError):
+        return SAMPLE_MODELS_DEV
+
+
 @dataclass
 class DevStack(Service):
     """All local services; a context manager. `port` 0 picks a free one."""
 
     state: Path
     port: int = 0
+    # The document the models.dev stand-in serves (`scripts/dev --models-dev FILE`).
+    models_dev_file: Path = SAMPLE_MODELS_DEV
     access: LocalAccess = field(init=False)
     gateway: FakeGateway = field(init=False)
     models_dev: LocalModelsDev = field(init=False)
@@ -78,8 +88,13 @@ class DevStack(Service):
         key = dev_key(self.state)
         self.access = LocalAccess(published=[key]).start()
         self.gateway = FakeGateway(token=DEV_GATEWAY_TOKEN, responders=dict(RESPONDERS)).start()
-        self.models_dev = LocalModelsDev(SAMPLE_MODELS_DEV.read_bytes()).start()
-        settings = {"issuer": self.access.origin, "audience": DEV_AUDIENCE, "kid": DEV_KID}
+        self.models_dev = LocalModelsDev(self.models_dev_file.read_bytes()).start()
+        settings = {
+            "issuer": self.access.origin,
+            "audience": DEV_AUDIENCE,
+            "kid": DEV_KID,
+            "models_dev": str(self.models_dev_file.resolve()),
+        }
         (self.state / SETTINGS_FILE).write_text(json.dumps(settings) + "\n")
         document = build_config.compile_config()
         document["auth"]["command"] = self.login_command()

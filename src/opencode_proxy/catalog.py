@@ -1,16 +1,21 @@
 """The model catalog in KV: OpenCode model entries by provider, and the refresh's state.
 
-The hourly cron (refresh.py) fills it from models.dev (models_dev.py); discovery
-and the proxy read it at most once a minute per isolate.
+Two records. The catalog itself (tens of KB) is written only when what it serves
+changes; discovery and the proxy read it at most once a minute per isolate, and
+key their caches by a hash of its text, so a change of any kind reaches every
+isolate. The refresh's state (a few hundred bytes) says when models.dev was last
+checked, with which validator and for which providers, and what is failing or
+held back; the hourly cron (refresh.py) writes it every run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .ports import Clock, KeyValue
@@ -18,9 +23,8 @@ from .ports import Clock, KeyValue
 log = logging.getLogger(__name__)
 
 KV_KEY = "catalog:v1"
-HOLD_KEY = "catalog:hold:v1"
+STATE_KEY = "catalog:state:v1"
 DEFAULT_URL = "https://models.dev/api.json"
-DEFAULT_PROVIDERS = ("openai",)
 ISOLATE_CACHE_SECONDS = 60.0
 
 
@@ -30,17 +34,15 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """The stored catalog: OpenCode model entries by provider, and where they came from."""
+    """The stored catalog: OpenCode model entries by models.dev provider."""
 
     providers: Mapping[str, Mapping[str, Mapping[str, Any]]]
     fetched_at: float
-    checked_at: float
-    etag: str | None
-    digest: str
-    # The models.dev providers it was built from, and those the document lacked (their
-    # previous models are kept).
+    # The models.dev providers it holds, and those the document lacked (kept as they were).
     sources: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    # A hash of the stored text: what caches built from the catalog are keyed by.
+    version: str = field(default="", compare=False)
 
     def model_count(self) -> int:
         return sum(len(models) for models in self.providers.values())
@@ -49,9 +51,6 @@ class Catalog:
         return json.dumps(
             {
                 "fetched_at": self.fetched_at,
-                "checked_at": self.checked_at,
-                "etag": self.etag,
-                "digest": self.digest,
                 "sources": self.sources,
                 "missing": self.missing,
                 "providers": self.providers,
@@ -65,50 +64,99 @@ class Catalog:
         return cls(
             providers=data["providers"],
             fetched_at=float(data["fetched_at"]),
-            checked_at=float(data.get("checked_at", data["fetched_at"])),
-            etag=data.get("etag"),
-            digest=str(data["digest"]),
             sources=tuple(data.get("sources", data["providers"])),
             missing=tuple(data.get("missing", ())),
+            version=hashlib.sha256(text.encode()).hexdigest(),
+        )
+
+    def same_content(self, other: Catalog | None) -> bool:
+        return other is not None and (self.providers, self.sources, self.missing) == (
+            other.providers,
+            other.sources,
+            other.missing,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """The stored catalog is being held: since when, the latest refusal and why, and a
-    shrunken result waiting to be confirmed by consecutive refreshes."""
+    """A provider whose recent refreshes would take most of its models away: kept as it was
+    until the shrink has been `seen` on enough successful refreshes, or forgotten once
+    enough refreshes in a row (`clear`) no longer show it."""
+
+    since: float
+    seen: int
+    reason: str
+    clear: int = 0
+
+    @property
+    def holding(self) -> bool:
+        """Whether the provider is kept as it was now (not only watched)."""
+        return self.clear == 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Hold:
+        return cls(
+            float(data["since"]), int(data["seen"]), str(data["reason"]), int(data.get("clear", 0))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Refreshes failing since `since`; the latest at `at`, for `reason`."""
 
     since: float
     at: float
     reason: str
-    candidate: str | None = None
-    seen: int = 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Failure:
+        return cls(float(data["since"]), float(data["at"]), str(data["reason"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshState:
+    """What the last refreshes saw: when, which document (validator and hash), for which
+    providers, and what is failing or held."""
+
+    checked_at: float | None = None
+    etag: str | None = None
+    digest: str | None = None
+    sources: tuple[str, ...] = ()
+    failure: Failure | None = None
+    holds: Mapping[str, Hold] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> Hold:
+    def from_json(cls, text: str) -> RefreshState:
         data = json.loads(text)
+        failure = data.get("failure")
         return cls(
-            since=float(data["since"]),
-            at=float(data["at"]),
-            reason=str(data["reason"]),
-            candidate=data.get("candidate"),
-            seen=int(data.get("seen", 0)),
+            checked_at=data.get("checked_at"),
+            etag=data.get("etag"),
+            digest=data.get("digest"),
+            sources=tuple(data.get("sources", ())),
+            failure=Failure.from_json(failure) if failure else None,
+            holds={name: Hold.from_json(hold) for name, hold in data.get("holds", {}).items()},
         )
 
 
+def _age(now: float, then: float) -> int:
+    return max(0, int(now - then))
+
+
 class CatalogStore:
-    """The catalog in KV, read at most once a minute per isolate."""
+    """The catalog and the refresh's state in KV, each read at most once a minute per
+    isolate."""
 
     def __init__(self, kv: KeyValue, clock: Clock) -> None:
         self._kv = kv
         self._clock = clock
         self._cached: Catalog | None = None
         self._read_at = float("-inf")
-        self._hold: Hold | None = None
-        self._hold_read_at = float("-inf")
+        self._state = RefreshState()
+        self._state_read_at = float("-inf")
 
     async def current(self) -> Catalog | None:
         if self._clock() - self._read_at < ISOLATE_CACHE_SECONDS:
@@ -120,22 +168,31 @@ class CatalogStore:
     async def report(self) -> dict[str, Any] | None:
         """The catalog's state for people (/healthz, the page): size, age, what is held."""
         catalog = await self.current()
-        if self._clock() - self._hold_read_at >= ISOLATE_CACHE_SECONDS:
-            self._hold, self._hold_read_at = await self.read_hold(), self._clock()
-        now, hold = self._clock(), self._hold
-        report: dict[str, Any] | None = None
+        if self._clock() - self._state_read_at >= ISOLATE_CACHE_SECONDS:
+            self._state, self._state_read_at = await self.read_state(), self._clock()
+        now, state = self._clock(), self._state
+        report: dict[str, Any] = {}
         if catalog is not None:
             report = {
                 "models": catalog.model_count(),
-                "fetched_age_seconds": int(now - catalog.fetched_at),
-                "checked_age_seconds": int(now - catalog.checked_at),
+                "fetched_age_seconds": _age(now, catalog.fetched_at),
                 "missing_providers": list(catalog.missing),
             }
-        if hold is not None:
-            report = report or {}
-            report["held_seconds"] = int(now - hold.since)
-            report["refused"] = {"age_seconds": int(now - hold.at), "reason": hold.reason}
-        return report
+        if state.checked_at is not None:
+            report["checked_age_seconds"] = _age(now, state.checked_at)
+        troubles = [(f.since, f.at, f.reason) for f in (state.failure,) if f is not None]
+        held = {name: h for name, h in state.holds.items() if h.holding}
+        troubles += [(h.since, now, h.reason) for h in held.values()]
+        if troubles:
+            report["held_seconds"] = _age(now, min(since for since, _, _ in troubles))
+            _, at, reason = max(troubles, key=lambda trouble: trouble[1])
+            report["refused"] = {"age_seconds": _age(now, at), "reason": reason}
+        if held:
+            report["holds"] = {
+                name: {"held_seconds": _age(now, h.since), "seen": h.seen}
+                for name, h in sorted(held.items())
+            }
+        return report or None
 
     async def read(self) -> Catalog | None:
         """The stored catalog; None when there is none or it cannot be read."""
@@ -146,19 +203,23 @@ class CatalogStore:
             log.warning("stored catalog unreadable: %s", type(exc).__name__)
             return None
 
-    async def write(self, catalog: Catalog) -> None:
-        await self._kv.put(KV_KEY, catalog.to_json())
-        self._cached, self._read_at = catalog, self._clock()
+    async def write(self, catalog: Catalog) -> Catalog:
+        """Store `catalog`; returns it as it is now stored (with its version)."""
+        text = catalog.to_json()
+        await self._kv.put(KV_KEY, text)
+        stored = Catalog.from_json(text)
+        self._cached, self._read_at = stored, self._clock()
+        return stored
 
-    async def read_hold(self) -> Hold | None:
-        """Why the last refreshes kept the stored catalog; None after a good one."""
+    async def read_state(self) -> RefreshState:
+        """What the last refreshes saw; a fresh state when none is stored or readable."""
         try:
-            text = await self._kv.get(HOLD_KEY)
-            return None if not text else Hold.from_json(text)
+            text = await self._kv.get(STATE_KEY)
+            return RefreshState() if not text else RefreshState.from_json(text)
         except Exception as exc:
-            log.warning("catalog hold unreadable: %s", type(exc).__name__)
-            return None
+            log.warning("catalog refresh state unreadable: %s", type(exc).__name__)
+            return RefreshState()
 
-    async def write_hold(self, hold: Hold | None) -> None:
-        await self._kv.put(HOLD_KEY, "" if hold is None else hold.to_json())
-        self._hold, self._hold_read_at = hold, self._clock()
+    async def write_state(self, state: RefreshState) -> None:
+        await self._kv.put(STATE_KEY, state.to_json())
+        self._state, self._state_read_at = state, self._clock()

@@ -91,7 +91,7 @@ class Discovery:
 
     def _refresh(self, catalog: Catalog | None) -> None:
         """Recompute what depends on the catalog, once per catalog version."""
-        version = catalog.digest if catalog is not None else None
+        version = catalog.version if catalog is not None else None
         if self._menu is not None and version == self._version:
             return
         config = self.merged_config(catalog)
@@ -129,6 +129,11 @@ class Discovery:
         if len(self._rendered) > self._CACHE_SIZE:
             self._rendered.popitem(last=False)
         return rendered
+
+    def catalog_sources(self) -> tuple[str, ...]:
+        """The models.dev providers config-src's providers serve catalog models from."""
+        rules = (CatalogRule.from_json(rule) for rule in self.catalog_rules.values())
+        return tuple(sorted({rule.source for rule in rules if rule.source}))
 
     def summary(self) -> dict[str, int]:
         """Counts for /healthz: providers and models in the compiled config."""

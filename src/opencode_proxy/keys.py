@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 KV_PREFIX = "access:certs:"
 MAX_AGE_SECONDS = 3600.0
 REFETCH_INTERVAL_SECONDS = 10.0
+# A sign-in waits on this fetch only when no key is known yet.
+CERTS_TIMEOUT_SECONDS = 10.0
 
 
 class KeysUnavailable(Exception):
@@ -119,7 +121,9 @@ class KeySet:
 
     async def _fetch_once(self) -> bool:
         try:
-            answer = await self._http_get(self.certs_url, {"accept": "application/json"})
+            answer = await self._http_get(
+                self.certs_url, {"accept": "application/json"}, timeout=CERTS_TIMEOUT_SECONDS
+            )
         except OSError as exc:
             log.warning("access certs unreachable: %s", exc)
             return False

@@ -1,10 +1,11 @@
 """models.dev documents turned into OpenCode model entries.
 
-Chat models only, chosen by what they take and produce, their family and what
-they are for; every field OpenCode reads is carried, with OpenCode's defaults
-where models.dev is silent, and `options.store = false` forced on every one
-(Zero Data Retention). Fields vary between models.dev versions: anything
-unusable is left out, never raised on.
+Models a coding agent can use only (text in, text out, tool calling), chosen by
+what models.dev says of them, and by family and id where it is silent; every
+field OpenCode reads is carried, with OpenCode's defaults where models.dev is
+silent, and `options.store = false` forced on every one (Zero Data Retention).
+Fields vary between models.dev versions: anything unusable is left out, never
+raised on.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 from .catalog import CatalogError
 
-# Families (or, when models.dev gives none, ids) of models that cannot hold a chat
-# even where models.dev labels them text -> text: vectors, scores, verdicts, speech,
-# live audio sessions, and research agents that run for minutes on their own.
+# Families (or ids) of models that cannot hold a chat, for entries where models.dev
+# does not say what the model takes and produces or whether it calls tools: vectors,
+# scores, verdicts, speech, live audio sessions, and research agents.
 NOT_CHAT_KINDS = (
     "embed",
     "rerank",
@@ -83,8 +84,8 @@ def _prices(value: Any) -> dict[str, float] | None:
 
 
 def is_chat(model_id: str, model: Mapping[str, Any]) -> bool:
-    """Whether a models.dev model can hold a chat: by what it takes and produces, its
-    family, and what it is for."""
+    """Whether a models.dev model can serve a coding agent: text in, only text out, and
+    tool calling, as models.dev says; its family and id decide only where it is silent."""
     if model.get("status") == "deprecated":
         return False
     modalities = model.get("modalities")
@@ -97,6 +98,10 @@ def is_chat(model_id: str, model: Mapping[str, Any]) -> bool:
         return False
     if outputs and "text" not in outputs:
         return False
+    if "tool_call" in model and not _flag(model["tool_call"]):
+        return False  # an agent works through tools
+    if inputs and outputs and "tool_call" in model:
+        return True
     kind = str(model.get("family") or "") + " " + model_id
     return not any(word in kind.lower() for word in NOT_CHAT_KINDS)
 

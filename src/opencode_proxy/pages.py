@@ -84,7 +84,7 @@ class Pages:
             origin,
             services.discovery.served_config(catalog),
             catalog_state(await services.catalog.report()),
-            catalog.digest if catalog is not None else None,
+            catalog.version if catalog is not None else None,
             call.identity.user_id if call.identity is not None else None,
         )
         return page_response(body)

@@ -29,9 +29,12 @@ class Fetched:
 
 
 class HttpGet(Protocol):
-    """GET a URL and read the whole (small) answer. Raises OSError when unreachable."""
+    """GET a URL and read the whole (small) answer within `timeout` seconds. Raises OSError
+    when unreachable or too slow."""
 
-    async def __call__(self, url: str, headers: Mapping[str, str]) -> Fetched: ...
+    async def __call__(
+        self, url: str, headers: Mapping[str, str], *, timeout: float
+    ) -> Fetched: ...
 
 
 class Rs256(Protocol):

@@ -1,149 +1,186 @@
 """The hourly catalog refresh: fetch models.dev, transform, guard, store; never raise.
 
 The guard stops one broken or truncated document from wiping models, but it
-cannot lock: a shrunken result is held back until the same shrunken menu comes
-back on CONFIRMATIONS consecutive refreshes, and is then taken. What is held,
-since when and why is kept beside the catalog for /healthz. Providers taken off
-CATALOG_PROVIDERS are dropped, and a changed list is fetched afresh (no
-If-None-Match, no "same bytes" shortcut).
+cannot lock, and it holds back only what shrinks: a provider whose models would
+fall below half is kept as it was (the others update) until the shrink has been
+seen on CONFIRMATIONS successful refreshes, whatever failed in between and however
+its exact list moved, and is then taken. A provider no longer configured is
+dropped at once, even when models.dev cannot be reached; a changed provider list
+is always fetched afresh. The catalog is written only when what it serves
+changes; the refresh's state (when, which document, what fails or is held) every
+run.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
-from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, Catalog, CatalogError, CatalogStore, Hold
-from .models_dev import Models, transform
+from .catalog import DEFAULT_URL, Catalog, CatalogError, CatalogStore, Failure, Hold, RefreshState
+from .models_dev import transform
 from .ports import Clock, HttpGet, LogLine
 
 log = logging.getLogger(__name__)
 
 # A refresh that would keep fewer than this share of a provider's models is held back...
 KEEP_AT_LEAST = 0.5
-# ...until the same shrunken menu has come back this many refreshes in a row.
+# ...until that provider's shrink has been seen on this many successful refreshes.
 CONFIRMATIONS = 3
+# models.dev answers in well under a second; a fetch that hangs must not hang the cron.
+FETCH_TIMEOUT_SECONDS = 20.0
+
+Models = Mapping[str, Mapping[str, Any]]
 
 
-class Held(CatalogError):
-    """A shrunken result, held back until consecutive refreshes confirm it."""
-
-    def __init__(self, reason: str, candidate: str, seen: int) -> None:
-        super().__init__(f"{reason} (seen {seen} of {CONFIRMATIONS} times in a row)")
-        self.candidate = candidate
-        self.seen = seen
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    providers: dict[str, Models]
+    holds: dict[str, Hold]
+    taken: list[str]
 
 
-def shrinking(fresh: Models, current: Catalog | None, providers: Sequence[str]) -> dict[str, str]:
-    """The configured providers that would lose most of their models, and how, in words."""
-    if current is None:
-        return {}
-    reasons = {}
-    for provider_id in providers:
-        before = len(current.providers.get(provider_id, {}))
-        after = len(fresh.get(provider_id, {}))
-        if before and after < before * KEEP_AT_LEAST:
-            reasons[provider_id] = f"{provider_id!r} would drop from {before} to {after} models"
-    return reasons
-
-
-def menu_digest(fresh: Models, providers: Sequence[str]) -> str:
-    """Which models these providers would serve: what a hold waits to see again. Other
-    providers' changes do not reset it."""
-    ids = {provider_id: sorted(fresh.get(provider_id, {})) for provider_id in sorted(providers)}
-    return hashlib.sha256(json.dumps(ids).encode()).hexdigest()
+def _guarded(
+    fresh: Mapping[str, Models],
+    current: Catalog | None,
+    holds: Mapping[str, Hold],
+    now: float,
+) -> _Outcome:
+    """Per provider, the fresh models, or the previous ones while a shrink is held."""
+    providers: dict[str, Models] = {}
+    kept: dict[str, Hold] = {}
+    taken = []
+    for provider_id, models in fresh.items():
+        before = len(current.providers.get(provider_id, {})) if current is not None else 0
+        hold = holds.get(provider_id)
+        if not before or len(models) >= before * KEEP_AT_LEAST:
+            providers[provider_id] = models
+            # A shrink seen once among good documents was a broken copy: forget it only
+            # once it has stayed away, so a stale copy alternating with a new one still
+            # lets the new one through.
+            if hold is not None and hold.clear + 1 < CONFIRMATIONS:
+                kept[provider_id] = replace(hold, clear=hold.clear + 1)
+            continue
+        seen = hold.seen + 1 if hold is not None else 1
+        reason = f"{provider_id!r} would drop from {before} to {len(models)} models"
+        if seen >= CONFIRMATIONS:
+            providers[provider_id] = models
+            taken.append(f"{reason}, seen on {seen} refreshes")
+        else:
+            assert current is not None
+            providers[provider_id] = current.providers[provider_id]
+            kept[provider_id] = Hold(hold.since if hold else now, seen, reason)
+    return _Outcome(providers, kept, taken)
 
 
 @dataclass(frozen=True, slots=True)
 class Refresher:
-    """One cron run over `providers` (models.dev ids)."""
+    """One cron run over `providers` (models.dev ids; order does not matter)."""
 
     store: CatalogStore
     http_get: HttpGet
     clock: Clock
     log_line: LogLine
     url: str = DEFAULT_URL
-    providers: Sequence[str] = DEFAULT_PROVIDERS
+    providers: Sequence[str] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.providers)))
 
     async def run(self) -> str:
         """Refresh the catalog; returns what happened, in words, never raises."""
         current = await self.store.read()
-        hold = await self.store.read_hold()
+        state = await self.store.read_state()
         try:
-            outcome = await self._refresh(current, hold)
+            outcome = await self._refresh(current, state)
         except CatalogError as exc:
             outcome = f"kept the previous catalog: {exc}"
-            await self._hold(current, hold, exc)
+            await self._failed(current, state, str(exc))
         except Exception as exc:  # a cron must exit cleanly whatever happened
             log.exception("catalog refresh failed")
             outcome = f"kept the previous catalog: unexpected {type(exc).__name__}"
-            await self._hold(current, hold, CatalogError(outcome))
-        else:
-            if hold is not None:
-                await self.store.write_hold(None)
+            await self._failed(current, state, outcome)
         self.log_line(json.dumps({"event": "catalog", "outcome": outcome}))
         return outcome
 
-    async def _refresh(self, current: Catalog | None, hold: Hold | None) -> str:
-        same_sources = current is not None and current.sources == tuple(self.providers)
+    async def _refresh(self, current: Catalog | None, state: RefreshState) -> str:
+        sources = self.sources
+        # The validator only speaks for the providers the last document was read for, and
+        # only while the stored catalog holds exactly those.
+        same = state.sources == sources and current is not None and current.sources == sources
         headers = {"accept": "application/json"}
-        if same_sources and current is not None and current.etag:
-            headers["if-none-match"] = current.etag
+        if same and state.etag:
+            headers["if-none-match"] = state.etag
         try:
-            answer = await self.http_get(self.url, headers)
+            answer = await self.http_get(self.url, headers, timeout=FETCH_TIMEOUT_SECONDS)
         except OSError as exc:
             raise CatalogError(f"cannot reach {self.url}: {exc}") from None
         now = self.clock()
         digest = hashlib.sha256(answer.text.encode()).hexdigest()
-        unchanged = answer.status == 304 or (
-            answer.status == 200 and current is not None and digest == current.digest
-        )
-        if same_sources and current is not None and unchanged:
-            await self.store.write(dataclasses.replace(current, checked_at=now))
-            return "unchanged (304)" if answer.status == 304 else "unchanged (same content)"
+        unchanged = answer.status == 304 or (answer.status == 200 and digest == state.digest)
+        if same and unchanged and current is not None:
+            return await self._unchanged(current, state, now, answer.status)
         if answer.status != 200:
             raise CatalogError(f"{self.url} answered {answer.status}")
         try:
             document = json.loads(answer.text)
         except ValueError as exc:
             raise CatalogError(f"invalid JSON from {self.url}: {exc}") from None
-        fresh, missing = transform(document, self.providers)
+        fresh, missing = transform(document, sources)
         for provider_id in missing:  # keep what models.dev no longer lists, and say so
             if current is not None and provider_id in current.providers:
                 fresh[provider_id] = {k: dict(v) for k, v in current.providers[provider_id].items()}
-        taken = ""
-        if reasons := shrinking(fresh, current, self.providers):
-            candidate = menu_digest(fresh, list(reasons))
-            seen = hold.seen + 1 if hold is not None and hold.candidate == candidate else 1
-            why = "; ".join(reasons.values())
-            if seen < CONFIRMATIONS:
-                raise Held(why, candidate, seen)
-            taken = f", taking a change seen {seen} times in a row: {why}"
-        catalog = Catalog(
-            fresh, now, now, answer.headers.get("etag"), digest, tuple(self.providers), missing
+        guarded = _guarded(fresh, current, state.holds, now)
+        catalog = Catalog(guarded.providers, now, sources, missing)
+        if not catalog.same_content(current):
+            await self.store.write(catalog)
+            written = f"stored {catalog.model_count()} models"
+        else:
+            written = f"no change to the {catalog.model_count()} models served"
+        await self.store.write_state(
+            RefreshState(now, answer.headers.get("etag"), digest, sources, None, guarded.holds)
         )
-        await self.store.write(catalog)
-        gone = f", {', '.join(missing)} missing from models.dev" if missing else ""
-        return f"stored {catalog.model_count()} models{taken}{gone}"
+        notes = [f"taking a shrink: {note}" for note in guarded.taken]
+        notes += [
+            f"holding {hold.reason} (seen {hold.seen} of {CONFIRMATIONS})"
+            for hold in guarded.holds.values()
+            if hold.holding
+        ]
+        if missing:
+            notes.append(f"{', '.join(missing)} missing from models.dev")
+        return "; ".join([written, *notes])
 
-    async def _hold(self, current: Catalog | None, hold: Hold | None, exc: CatalogError) -> None:
-        """Record the refusal, and drop providers no longer configured whatever happened."""
+    async def _unchanged(
+        self, current: Catalog, state: RefreshState, now: float, status: int
+    ) -> str:
+        """The same document again: a held shrink is seen once more, and taken when enough."""
+        holds = {
+            name: replace(hold, seen=hold.seen + 1)
+            if hold.holding
+            else replace(hold, clear=hold.clear + 1)
+            for name, hold in state.holds.items()
+        }
+        holds = {name: hold for name, hold in holds.items() if hold.clear < CONFIRMATIONS}
+        if any(hold.holding and hold.seen >= CONFIRMATIONS for hold in holds.values()):
+            # A shrink is due, but its lists are not at hand (a 304 has no body): read the
+            # document again, which counts this sighting once.
+            return await self._refresh(current, replace(state, etag=None, digest=None))
+        await self.store.write_state(replace(state, checked_at=now, failure=None, holds=holds))
+        return "unchanged (304)" if status == 304 else "unchanged (same content)"
+
+    async def _failed(self, current: Catalog | None, state: RefreshState, reason: str) -> None:
+        """Record the failure, and drop providers no longer configured whatever happened."""
         now = self.clock()
-        held = Hold(
-            since=hold.since if hold is not None else now,
-            at=now,
-            reason=str(exc),
-            candidate=exc.candidate if isinstance(exc, Held) else None,
-            seen=exc.seen if isinstance(exc, Held) else 0,
-        )
+        since = state.failure.since if state.failure is not None else now
         try:
-            await self.store.write_hold(held)
-            if current is not None and set(current.providers) - set(self.providers):
-                kept = {p: m for p, m in current.providers.items() if p in self.providers}
-                await self.store.write(dataclasses.replace(current, providers=kept))
+            await self.store.write_state(replace(state, failure=Failure(since, now, reason)))
+            if current is not None and set(current.providers) - set(self.sources):
+                kept = {p: m for p, m in current.providers.items() if p in self.sources}
+                sources = tuple(p for p in current.sources if p in self.sources)
+                await self.store.write(replace(current, providers=kept, sources=sources))
         except Exception as error:  # the cron still exits cleanly
-            log.warning("could not record the catalog hold: %s", type(error).__name__)
+            log.warning("could not record the failed refresh: %s", type(error).__name__)

@@ -11,7 +11,7 @@ import logging
 from functools import cached_property
 
 from .access import CERTS_PATH, AccessPolicy, AccessVerifier
-from .catalog import DEFAULT_PROVIDERS, DEFAULT_URL, CatalogStore
+from .catalog import DEFAULT_URL, CatalogStore
 from .discovery import Discovery
 from .endpoints import ProviderRoute, provider_routes
 from .http import Request
@@ -71,16 +71,15 @@ class Services:
 
     @cached_property
     def refresher(self) -> Refresher:
-        """The cron's refresh: CATALOG_URL (models.dev) for CATALOG_PROVIDERS (openai)."""
-        names = self.settings.values.get("CATALOG_PROVIDERS", "")
-        providers = tuple(p.strip() for p in names.split(",") if p.strip())
+        """The cron's refresh: CATALOG_URL (models.dev) for the models.dev providers the
+        config-src providers name."""
         return Refresher(
             self.catalog,
             self.platform.http_get,
             self.platform.clock,
             self.platform.log_line,
             url=self.settings.values.get("CATALOG_URL", DEFAULT_URL),
-            providers=providers or DEFAULT_PROVIDERS,
+            providers=self.discovery.catalog_sources(),
         )
 
     @cached_property

@@ -17,7 +17,6 @@ NAMES = (
     "AI_GATEWAY_ID",
     "GATEWAY_TOKEN",
     "CATALOG_URL",
-    "CATALOG_PROVIDERS",
     "PUBLIC_ORIGIN",
 )
 # Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.

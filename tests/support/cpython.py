@@ -77,7 +77,7 @@ class CryptographyRs256:
 def certs_fetch(access: LocalAccess) -> HttpGet:
     """An `HttpGet` that answers like `access`'s certs endpoint, without a socket."""
 
-    async def http_get(url: str, headers: Mapping[str, str]) -> Fetched:
+    async def http_get(url: str, headers: Mapping[str, str], *, timeout: float) -> Fetched:
         assert url == f"{access.origin}/cdn-cgi/access/certs"
         access.certs_requests += 1
         if access.failure == "down":

@@ -21,7 +21,7 @@ def compiled(config_src: Path) -> Discovery:
 
 
 def catalog_of(models: dict[str, Any]) -> Catalog:
-    return Catalog({"openai": models}, 0.0, 0.0, None, "digest")
+    return Catalog({"openai": models}, 0.0, version=json.dumps(models, sort_keys=True))
 
 
 def test_catalog_models_join_the_compiled_ones_and_config_src_wins(config_src: Path) -> None:

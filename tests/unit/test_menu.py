@@ -16,7 +16,7 @@ ENTRY: dict[str, Any] = {"name": "m", "limit": {"context": 1000, "output": 100}}
 
 
 def catalog_of(models: dict[str, Any]) -> Catalog:
-    return Catalog({"openai": models}, 0.0, 0.0, None, "digest")
+    return Catalog({"openai": models}, 0.0, version=json.dumps(models, sort_keys=True))
 
 
 def test_served_config_enables_only_the_served_providers_and_whitelists_their_models(
@@ -69,7 +69,7 @@ def test_a_provider_outside_the_proxy_routes_serves_nothing_through_it() -> None
 
 def test_workers_ai_catalog_models_arrive_under_the_ids_of_their_route(config_src: Path) -> None:
     discovery = Discovery(build_config.compile_config(config_src))
-    catalog = Catalog({"cloudflare-workers-ai": {"@cf/meta/llama-4-scout": ENTRY}}, 0, 0, None, "d")
+    catalog = Catalog({"cloudflare-workers-ai": {"@cf/meta/llama-4-scout": ENTRY}}, 0, version="d")
     served = discovery.merged_config(catalog)["provider"]
     assert "workers-ai/@cf/meta/llama-4-scout" in served["workers-ai"]["whitelist"]
     assert not any("llama-4" in model for model in served["openai"]["whitelist"])
