@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from opencode_proxy.discovery import Discovery
+from opencode_proxy.menu import overlaid
+from opencode_proxy.models_dev import model_entry
 from toolkit import config_schema as schema
 from toolkit import opencode_cli
 from toolkit.worker_files import write_atomically
@@ -68,6 +70,10 @@ class _Sources:
 
     def problem(self, path: Path, where: str, reason: str) -> None:
         self.problems.append(f"{self.label(path)}: {where + ': ' if where else ''}{reason}")
+
+    def warn(self, path: Path, where: str, reason: str) -> None:
+        """Something the build allows but a person should look at; printed, not fatal."""
+        print(f"warning: {self.label(path)}: {where}: {reason}", file=sys.stderr)
 
     def load(self, path: Path, validate: Callable[[Any], T]) -> T | None:
         try:
@@ -116,17 +122,40 @@ def _model(cls: type[BaseModel]) -> Callable[[Any], Any]:
 _table = TypeAdapter(dict[str, Any]).validate_python
 
 
-def _render_model(model: schema.Model, no_store: bool) -> dict[str, Any]:
-    entry = model.opencode(exclude={"options"})
-    options = dict(model.options)
+def _render_model(base: dict[str, Any], model: schema.Model, no_store: bool) -> dict[str, Any]:
+    """config-src's fields over the models.dev entry of the same id (`base`)."""
+    entry = overlaid(base, model.own())
     if no_store:
-        options["store"] = False
-    if options:
-        entry["options"] = options
+        entry["options"] = {**entry.get("options", {}), "store": False}
     return entry
 
 
-def _render_provider(provider: schema.Provider, token_env: str) -> dict[str, Any]:
+def _bases(
+    provider_id: str, provider: schema.Provider, bundled: dict[str, Any], sources: _Sources
+) -> dict[str, dict[str, Any]]:
+    """The models.dev entry (from the pinned CLI's bundled data) of each model config-src
+    pins, by id; a pinned id models.dev does not know is served as written, with a
+    warning."""
+    known = bundled.get(provider.models_dev, {}).get("models", {})
+    bases = {}
+    for model_id in provider.models:
+        upstream = model_id.removeprefix(provider.models_dev_prefix)
+        entry = model_entry(upstream, known[upstream]) if upstream in known else None
+        if entry is None:
+            file = sources.src / "providers" / f"{provider_id}.toml"
+            sources.warn(
+                file,
+                f"models.{model_id}",
+                f"{provider.models_dev} on models.dev has no coding model {upstream!r}; "
+                "it is served as written here",
+            )
+        bases[model_id] = entry or {}
+    return bases
+
+
+def _render_provider(
+    provider: schema.Provider, token_env: str, bases: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     own = {
         "base_url",
         "models_dev",
@@ -145,7 +174,7 @@ def _render_provider(provider: schema.Provider, token_env: str) -> dict[str, Any
         **provider.options,
     }
     rendered["models"] = {
-        model_id: _render_model(model, provider.forces_no_store)
+        model_id: _render_model(bases[model_id], model, provider.forces_no_store)
         for model_id, model in provider.models.items()
     }
     return rendered
@@ -216,8 +245,15 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
         raise BuildError(sources.problems)
 
     config: dict[str, Any] = {"$schema": OPENCODE_SCHEMA, **root.opencode()}
+    try:
+        bundled = opencode_cli.bundled_models_dev()
+    except opencode_cli.CliUnavailable as exc:
+        problem = f"cannot read OpenCode's models.dev data: {exc}"
+        raise BuildError([*sources.problems, problem]) from None
     config["provider"] = {
-        provider_id: _render_provider(provider, auth.env)
+        provider_id: _render_provider(
+            provider, auth.env, _bases(provider_id, provider, bundled, sources)
+        )
         for provider_id, provider in providers.items()
     }
     if mcp:
@@ -239,6 +275,7 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
             "prefix": p.models_dev_prefix,
             "serve": p.serve,
             "hide": p.hide,
+            "pinned": {model_id: model.own() for model_id, model in p.models.items()},
         }
         for pid, p in providers.items()
     }

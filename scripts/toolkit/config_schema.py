@@ -80,6 +80,10 @@ class Model(OpenCodeFields):
 
     options: dict[str, Any] = Field(default_factory=dict)
 
+    def own(self) -> dict[str, Any]:
+        """The fields config-src writes for this model, and nothing it left out."""
+        return self.opencode(exclude=None if self.options else {"options"})
+
     @model_validator(mode="after")
     def _check_store(self) -> Model:
         if self.options.get("store", False) is not False:

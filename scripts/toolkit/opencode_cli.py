@@ -3,13 +3,16 @@
 The served config must be one OpenCode accepts: a config it rejects stops every
 OpenCode start ("Configuration is invalid"). The CLI publishes its schema itself
 (`opencode serve`, then `GET /doc`: OpenAPI 3.1, `components.schemas.Config`),
-and `GET /provider` lists the models.dev providers its bundled data knows. The
+and `GET /provider` lists the models.dev providers and models its bundled data
+knows (written back here in models.dev's own shape, so the project's own
+transform reads them as it reads models.dev). The
 build asks the pinned CLI (npm `opencode-linux-x64`) once per CLI version and
 keeps the answers in `.local/opencode-cli/` instead of keeping copies by hand.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -86,12 +89,56 @@ def _ask(paths: tuple[str, ...]) -> dict[str, Any]:
             process.wait(timeout=10)
 
 
+def _capabilities(flags: dict[str, Any]) -> list[str]:
+    return [kind for kind, present in flags.items() if present]
+
+
+def _as_models_dev(model: dict[str, Any]) -> dict[str, Any]:
+    """One model of the CLI's `/provider` answer as a models.dev api.json entry."""
+    capabilities, cost = model.get("capabilities", {}), model.get("cost", {})
+    entry: dict[str, Any] = {
+        "id": model["id"],
+        "name": model.get("name", model["id"]),
+        "attachment": capabilities.get("attachment", False),
+        "reasoning": capabilities.get("reasoning", False),
+        "temperature": capabilities.get("temperature", False),
+        "tool_call": capabilities.get("toolcall", False),
+        "interleaved": capabilities.get("interleaved", False),
+        "modalities": {
+            "input": _capabilities(capabilities.get("input", {})),
+            "output": _capabilities(capabilities.get("output", {})),
+        },
+        "limit": model.get("limit", {}),
+        "status": model.get("status", "active"),
+    }
+    for key in ("family", "release_date"):
+        if model.get(key):
+            entry[key] = model[key]
+    if cost:
+        prices = {"input": cost.get("input", 0), "output": cost.get("output", 0)}
+        cache = cost.get("cache", {})
+        prices.update(cache_read=cache.get("read", 0), cache_write=cache.get("write", 0))
+        if over := cost.get("experimentalOver200K"):
+            over_cache = over.get("cache", {})
+            prices["context_over_200k"] = {
+                "input": over.get("input", 0),
+                "output": over.get("output", 0),
+                "cache_read": over_cache.get("read", 0),
+                "cache_write": over_cache.get("write", 0),
+            }
+        entry["cost"] = prices
+    return entry
+
+
+@functools.cache
 def published() -> dict[str, Any]:
-    """{"schema": the config's JSON Schema, "providers": models.dev ids}, cached."""
+    """{"schema": the config's JSON Schema, "providers": models.dev ids, "models": the
+    bundled models.dev data in api.json's shape}, cached."""
     cached = CACHE / f"opencode-{cli_version()}.json"
     if cached.exists():
         known: dict[str, Any] = json.loads(cached.read_text())
-        return known
+        if "models" in known:
+            return known
     answers = _ask(("/doc", "/provider"))
     schemas = answers["/doc"]["components"]["schemas"]
     if "Config" not in schemas:
@@ -99,6 +146,17 @@ def published() -> dict[str, Any]:
     known = {
         "schema": {"$ref": "#/components/schemas/Config", "components": {"schemas": schemas}},
         "providers": sorted(provider["id"] for provider in answers["/provider"]["all"]),
+        "models": {
+            provider["id"]: {
+                "id": provider["id"],
+                "name": provider.get("name", provider["id"]),
+                "models": {
+                    model_id: _as_models_dev(model)
+                    for model_id, model in sorted(provider.get("models", {}).items())
+                },
+            }
+            for provider in answers["/provider"]["all"]
+        },
     }
     write_atomically(cached, json.dumps(known).encode())
     return known
@@ -114,6 +172,12 @@ def models_dev_providers() -> list[str]:
     """The models.dev provider ids the pinned CLI's bundled data knows."""
     providers: list[str] = published()["providers"]
     return providers
+
+
+def bundled_models_dev() -> dict[str, Any]:
+    """The pinned CLI's bundled models.dev data, as an api.json document."""
+    document: dict[str, Any] = published()["models"]
+    return document
 
 
 def _closest(error: ValidationError) -> ValidationError:

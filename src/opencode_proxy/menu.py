@@ -9,7 +9,7 @@ refuses a request for any other model on the route the provider uses.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -30,6 +30,9 @@ class CatalogRule:
     prefix: str = ""
     serve: tuple[str, ...] = ("*",)
     hide: tuple[str, ...] = ()
+    # config-src's own models, by id: only what it writes by hand, laid over the
+    # catalog's entry of that id.
+    pinned: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> CatalogRule:
@@ -38,6 +41,7 @@ class CatalogRule:
             str(value.get("prefix", "")),
             tuple(value.get("serve", ("*",))),
             tuple(value.get("hide", ())),
+            value.get("pinned", {}),
         )
 
     def offered(self, catalog: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -51,12 +55,30 @@ class CatalogRule:
         )
 
 
+def overlaid(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` laid over it, tables merged key by key."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = overlaid(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def served_models(
-    pinned: Mapping[str, Any], offered: Mapping[str, Any], rule: CatalogRule
+    compiled: Mapping[str, Any], offered: Mapping[str, Any], rule: CatalogRule
 ) -> dict[str, Any]:
-    """config-src's models as written, then the catalog models the rule takes, each with a
-    status."""
-    models = dict(pinned)
+    """config-src's models (the catalog's entry of each, with config-src's own fields over
+    it; as compiled when the catalog lacks it), then the catalog models the rule takes,
+    each with a status."""
+    models = {
+        model_id: overlaid(offered[model_id], rule.pinned.get(model_id, {}))
+        if model_id in offered
+        else entry
+        for model_id, entry in compiled.items()
+    }
     for model_id, entry in offered.items():
         if model_id not in models and rule.takes(model_id):
             models[model_id] = entry

@@ -8,6 +8,8 @@ import pytest
 
 import build_config
 from build_config import BuildError, compile_config
+from opencode_proxy.models_dev import model_entry
+from toolkit import opencode_cli
 
 PREFIXES = (
     "{baseURL}/anthropic",
@@ -52,15 +54,50 @@ def test_openai_models_are_forced_to_store_nothing() -> None:
     assert providers["openai"]["models"]
     for model in providers["openai"]["models"].values():
         assert model["options"]["store"] is False
-    assert "options" not in providers["anthropic"]["models"]["claude-sonnet-5"]
+    # Other models carry what models.dev's entries carry as catalog entries, nothing else.
+    assert providers["anthropic"]["models"]["claude-sonnet-5"]["options"] == {"store": False}
 
 
-def test_model_entries_keep_limits_costs_and_capabilities() -> None:
+def test_a_pinned_model_takes_its_fields_from_models_dev_and_only_overrides_by_hand(
+    config_src: Path,
+) -> None:
+    upstream = opencode_cli.bundled_models_dev()["anthropic"]["models"]["claude-sonnet-5"]
     sonnet = compile_config()["config"]["provider"]["anthropic"]["models"]["claude-sonnet-5"]
-    assert sonnet["limit"] == {"context": 200000, "output": 64000}
-    assert sonnet["cost"] == {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}
-    assert sonnet["modalities"]["input"] == ["text", "image", "pdf"]
-    assert sonnet["reasoning"] is True
+    assert sonnet == model_entry("claude-sonnet-5", upstream)
+    anthropic = config_src / "providers" / "anthropic.toml"
+    anthropic.write_text(
+        anthropic.read_text().replace(
+            "[models.claude-sonnet-5]\n",
+            '[models.claude-sonnet-5]\nname = "Sonnet"\nlimit = { context = 500000 }\n',
+        )
+    )
+    ours = compile_config(config_src)["config"]["provider"]["anthropic"]["models"]
+    assert ours["claude-sonnet-5"]["name"] == "Sonnet"
+    assert ours["claude-sonnet-5"]["limit"] == {**sonnet["limit"], "context": 500000}
+    assert ours["claude-sonnet-5"]["cost"] == sonnet["cost"]
+
+
+def test_a_pinned_id_models_dev_does_not_know_is_served_as_written_with_a_warning(
+    config_src: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anthropic = config_src / "providers" / "anthropic.toml"
+    anthropic.write_text(
+        anthropic.read_text()
+        + '\n[models.claude-private]\nname = "Ours"\nlimit = { context = 1000, output = 100 }\n'
+    )
+    models = compile_config(config_src)["config"]["provider"]["anthropic"]["models"]
+    assert models["claude-private"] == {"name": "Ours", "limit": {"context": 1000, "output": 100}}
+    assert (
+        "warning: config-src/providers/anthropic.toml: models.claude-private: anthropic on "
+        "models.dev has no coding model 'claude-private'" in capsys.readouterr().err
+    )
+
+
+def test_every_shipped_pinned_model_is_a_models_dev_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    compile_config()
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
@@ -74,7 +111,11 @@ def test_a_setting_opencode_rejects_names_file_field_and_reason_and_writes_nothi
     config_src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     openai = config_src / "providers" / "openai.toml"
-    openai.write_text(openai.read_text().replace("context = 400000", 'context = "big"', 1))
+    openai.write_text(
+        openai.read_text().replace(
+            "[models.gpt-5]\n", '[models.gpt-5]\nlimit = { context = "big", output = 1 }\n'
+        )
+    )
     out = tmp_path / "out" / "opencode.json"
     out.parent.mkdir()
     out.write_text("previous build")
@@ -117,14 +158,14 @@ def test_every_problem_is_reported_at_once(config_src: Path) -> None:
         ),
         (
             "providers/openai.toml",
-            "temperature = false\ntool_call = true\n\n[models.gpt-5-mini]",
-            "temperature = false\noptions = { store = true }\n\n[models.gpt-5-mini]",
+            "[models.gpt-5]\n",
+            "[models.gpt-5]\noptions = { store = true }\n",
             "models.gpt-5: options.store must be false",
         ),
         (
             "providers/anthropic.toml",
-            "cost = { input = 3,",
-            "cost = { inptu = 3,",
+            "[models.claude-sonnet-5]\n",
+            "[models.claude-sonnet-5]\ncost = { inptu = 3, output = 15 }\n",
             "models.claude-sonnet-5.cost: OpenCode rejects this",
         ),
         (
@@ -249,16 +290,16 @@ OPENCODE_REJECTS = [
 ]
 
 OPENCODE_ACCEPTS = [
-    ("providers/openai.toml", "tool_call = true\n", 'tool_call = true\nstatus = "beta"\n'),
+    ("providers/openai.toml", "[models.gpt-5]\n", '[models.gpt-5]\nstatus = "beta"\n'),
     (
         "providers/openai.toml",
-        "tool_call = true\n",
-        'tool_call = true\noptions = { reasoning = { effort = "high" } }\n',
+        "[models.gpt-5]\n",
+        '[models.gpt-5]\noptions = { reasoning = { effort = "high" } }\n',
     ),
     (
         "providers/openai.toml",
-        "tool_call = true\n",
-        'tool_call = true\nvariants = { high = { reasoningEffort = "high" } }\n',
+        "[models.gpt-5]\n",
+        '[models.gpt-5]\nvariants = { high = { reasoningEffort = "high" } }\n',
     ),
     ("mcp/cloudflare-docs.toml", "enabled = true", "enabled = true\ntimeout = 10000"),
     ("mcp/cloudflare-docs.toml", "enabled = true", "enabled = true\noauth = false"),

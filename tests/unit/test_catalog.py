@@ -25,11 +25,25 @@ def catalog_of(models: dict[str, Any]) -> Catalog:
 
 
 def test_catalog_models_join_the_compiled_ones_and_config_src_wins(config_src: Path) -> None:
+    openai = config_src / "providers" / "openai.toml"
+    openai.write_text(
+        openai.read_text().replace("[models.gpt-5]\n", '[models.gpt-5]\nname = "Ours"\n')
+    )
     discovery = compiled(config_src)
-    renamed = {**EXPECTED_OPENAI["gpt-5"], "name": "GPT-5 from models.dev"}
-    merged = discovery.merged_config(catalog_of({**EXPECTED_OPENAI, "gpt-5": renamed}))
+    newer = {
+        **EXPECTED_OPENAI["gpt-5"],
+        "name": "GPT-5 from models.dev",
+        "limit": {"context": 9, "output": 1},
+    }
+    merged = discovery.merged_config(catalog_of({**EXPECTED_OPENAI, "gpt-5": newer}))
     models = merged["provider"]["openai"]["models"]
-    assert models["gpt-5"]["name"] == "GPT-5"  # config-src pins its own entry
+    # config-src's own fields win; the rest follows the catalog, not a copy in config-src.
+    assert models["gpt-5"]["name"] == "Ours"
+    assert models["gpt-5"]["limit"] == {"context": 9, "output": 1}
+    # A pinned model the catalog lacks is served as compiled.
+    assert models["gpt-5-mini"] == discovery.document["config"]["provider"]["openai"]["models"][
+        "gpt-5-mini"
+    ] | {"status": "active"}
     assert set(models) == {"gpt-5", "gpt-5-mini", "gpt-4.1-mini", "gpt-5.1-codex", "o3-mini"}
     assert all(entry["options"]["store"] is False for entry in models.values())
     compiled_anthropic = discovery.document["config"]["provider"]["anthropic"]["models"]

@@ -136,7 +136,8 @@ def test_hostile_names_and_origins_render_as_text(
     anthropic = config_src / "providers" / "anthropic.toml"
     anthropic.write_text(
         anthropic.read_text().replace(
-            'name = "Claude Sonnet 5"', 'name = "<script>alert(1)</script>"'
+            "[models.claude-sonnet-5]\n",
+            '[models.claude-sonnet-5]\nname = "<script>alert(1)</script>"\n',
         )
     )
     compiled = tmp_path / "opencode.json"
