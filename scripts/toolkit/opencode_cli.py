@@ -33,6 +33,8 @@ PACKAGE = ROOT / "node_modules" / "opencode-linux-x64"
 CLI = PACKAGE / "bin" / "opencode"
 CACHE = ROOT / ".local" / "opencode-cli"
 START_SECONDS = 60
+# What the cache holds; a cache of another format is asked again.
+FORMAT = 2
 
 
 class CliUnavailable(Exception):
@@ -89,6 +91,12 @@ def _ask(paths: tuple[str, ...]) -> dict[str, Any]:
             process.wait(timeout=10)
 
 
+def _npm(provider: dict[str, Any]) -> str:
+    """The AI SDK package most of a provider's models use (models.dev gives one per provider)."""
+    packages = [m.get("api", {}).get("npm", "") for m in provider.get("models", {}).values()]
+    return max(set(packages), key=packages.count) if packages else ""
+
+
 def _capabilities(flags: dict[str, Any]) -> list[str]:
     return [kind for kind, present in flags.items() if present]
 
@@ -137,19 +145,22 @@ def published() -> dict[str, Any]:
     cached = CACHE / f"opencode-{cli_version()}.json"
     if cached.exists():
         known: dict[str, Any] = json.loads(cached.read_text())
-        if "models" in known:
+        if known.get("format") == FORMAT:
             return known
     answers = _ask(("/doc", "/provider"))
     schemas = answers["/doc"]["components"]["schemas"]
     if "Config" not in schemas:
         raise CliUnavailable("the CLI's /doc has no components.schemas.Config")
     known = {
+        "format": FORMAT,
         "schema": {"$ref": "#/components/schemas/Config", "components": {"schemas": schemas}},
         "providers": sorted(provider["id"] for provider in answers["/provider"]["all"]),
         "models": {
             provider["id"]: {
                 "id": provider["id"],
                 "name": provider.get("name", provider["id"]),
+                "env": provider.get("env", []),
+                "npm": _npm(provider),
                 "models": {
                     model_id: _as_models_dev(model)
                     for model_id, model in sorted(provider.get("models", {}).items())
