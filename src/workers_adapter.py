@@ -27,7 +27,6 @@ from opencode_proxy.services import Services
 from opencode_proxy.settings import SettingError, Settings
 
 RSASSA = "RSASSA-PKCS1-v1_5"
-_DECODER = js.TextDecoder.new()
 
 _services: Services | None = None
 _app: App | None = None
@@ -106,25 +105,27 @@ async def upstream(
 
 
 async def read_body(body: object, limit: int) -> BodyRead:
-    """The `ReadBody` port: the body read once into an ArrayBuffer, its model found by
-    the runtime's own JSON parser.
-
-    `Response.json()` parses the bytes natively: for a 1 MB body it costs half of
-    `JSON.parse(new TextDecoder().decode(...))` in workerd.
-    """
+    """The `ReadBody` port: the body read once into an ArrayBuffer (forwarded as it is)
+    and copied into Python bytes, which costs far less than decoding it to a str."""
     try:
         buffer = await js.Response.new(body).arrayBuffer()
     except JsException as exc:
         raise OSError(f"reading the request body failed: {exc}") from None
     if buffer.byteLength > limit:
         raise BodyTooLarge(str(buffer.byteLength))
-    text = str(_DECODER.decode(buffer))
+    return BodyRead(buffer, buffer.to_bytes())
+
+
+async def native_model(payload: object) -> str | None:
+    """The `NativeModel` port: `Response.json()` parses the bytes natively; for a 1 MB
+    body it costs half of `JSON.parse(new TextDecoder().decode(...))` in workerd, and
+    only the model string crosses into Python."""
     try:
-        parsed = await js.Response.new(buffer).json()
+        parsed = await js.Response.new(payload).json()
     except JsException:
-        return BodyRead(buffer, text, None)
+        return None
     model = getattr(parsed, "model", None) if isinstance(parsed, JsProxy) else None
-    return BodyRead(buffer, text, model if isinstance(model, str) else None)
+    return model if isinstance(model, str) else None
 
 
 class GatewayUrls:
@@ -187,6 +188,7 @@ def _get_services(env: Any) -> Services:
             upstream=upstream,
             gateway_url=GatewayUrls(env),
             read_body=read_body,
+            native_model=native_model,
             log_line=js.console.log,
             runtime={"python": platform.python_version(), "pyodide": pyodide.__version__},
         )

@@ -1,13 +1,14 @@
 """The models a request body names, read so that the model checked is the model served.
 
-The body is read once, in the runtime, and the same bytes are forwarded. The
-runtime's JSON parser, like most, keeps the last of two equal keys; a hop after
-the Worker might keep the first. So a body in which any object could carry two
-`model` keys, in any spelling JSON allows (`"model"`, `"mod\\u0065l"`, ...), is
-parsed again here, and refused when one really does: forwarding a re-encoded copy
-instead would change the bytes every other request keeps. `spellings` counts
-every JSON string that decodes to "model", so a body where it counts one or none
-needs no second look.
+The body is read once, in the runtime, and the same bytes are forwarded. A JSON
+parser keeps the last of two equal keys; a hop after the Worker might keep the
+first. So a body in which any object could carry two `model` keys, in any
+spelling JSON allows (`"model"`, `"mod\\u0065l"`, ...), is parsed here in full and
+refused when one really does: forwarding a re-encoded copy instead would change
+the bytes every other request keeps. `spellings` counts every JSON string that
+decodes to "model" (on the UTF-8 bytes: no multi-byte character holds an ASCII
+byte), so a body where it counts one or none needs no second look; its model is
+then read by Python's parser when the body is small, by the runtime's when not.
 """
 
 from __future__ import annotations
@@ -20,24 +21,26 @@ from typing import Any
 
 from .endpoints import Endpoint
 from .http import Request
-from .ports import BodyTooLarge, ReadBody
+from .ports import BodyTooLarge, NativeModel, ReadBody
 from .refusal import Refusal
 
 # Bodies up to this size are read to find the models they ask for; larger ones are refused.
 BODY_LIMIT = 32 * 1024 * 1024
+# Below this size Python parses the body faster than a second await on the runtime's parser.
+PYTHON_PARSE_LIMIT = 32 * 1024
 # A JSON string spelling "model", each letter literal or as a \u escape (either hex case).
 _SPELLING = re.compile(
-    r'"(?:m|\\u006[dD])(?:o|\\u006[fF])(?:d|\\u0064)(?:e|\\u0065)(?:l|\\u006[cC])"'
+    rb'"(?:m|\\u006[dD])(?:o|\\u006[fF])(?:d|\\u0064)(?:e|\\u0065)(?:l|\\u006[cC])"'
 )
 MODEL_KEY = "model"
 
 
-def spellings(text: str) -> int:
-    """How many JSON strings in `text` decode to "model" (a few more when some sit inside
+def spellings(data: bytes) -> int:
+    """How many JSON strings in `data` decode to "model" (a few more when some sit inside
     other strings, never fewer)."""
-    if "\\u" not in text:  # no escapes: only the literal spelling exists
-        return text.count('"model"')
-    return len(_SPELLING.findall(text))
+    if b"\\u" not in data:  # no escapes: only the literal spelling exists
+        return data.count(b'"model"')
+    return len(_SPELLING.findall(data))
 
 
 class _Ambiguous(ValueError):
@@ -50,10 +53,15 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _parse(text: str) -> Any:
-    """The body as JSON; raises _Ambiguous when an object has two `model` keys."""
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _parse(data: bytes) -> Any:
+    """The body as JSON (strictly: no NaN or Infinity); raises _Ambiguous when an object
+    has two `model` keys."""
     try:
-        return json.loads(text, object_pairs_hook=_pairs)
+        return json.loads(data, object_pairs_hook=_pairs, parse_constant=_not_json)
     except _Ambiguous:
         raise
     except (ValueError, RecursionError):
@@ -78,7 +86,7 @@ def _refused(prefix: str, why: str) -> Refusal:
 
 
 async def body_models(
-    request: Request, endpoint: Endpoint, prefix: str, *, read: ReadBody
+    request: Request, endpoint: Endpoint, prefix: str, *, read: ReadBody, native: NativeModel
 ) -> tuple[tuple[str, ...], Request]:
     """The models a `body` or `nested` endpoint's request names, and the request to
     forward (its body now the bytes that were read). Raises Refusal."""
@@ -96,12 +104,14 @@ async def body_models(
     except OSError:  # the client went away, or sent a body that cannot be read
         raise Refusal(400, "bad_body", "The request body could not be read.") from None
     forwarded = dataclasses.replace(request, body=got.payload)
-    if endpoint.model == "body" and spellings(got.text) <= 1:
-        if got.model is None:
+    large = endpoint.model == "body" and len(got.data) > PYTHON_PARSE_LIMIT
+    if large and spellings(got.data) <= 1:
+        model = await native(got.payload)
+        if model is None:
             raise _refused(prefix, "is not a JSON object with a string `model`")
-        return (got.model,), forwarded
+        return (model,), forwarded
     try:
-        parsed = _parse(got.text)
+        parsed = _parse(got.data)
     except _Ambiguous:
         raise Refusal(
             400,

@@ -48,6 +48,7 @@ class ProviderPipeline:
                 endpoint,
                 route.prefix,
                 read=services.platform.read_body,
+                native=services.platform.native_model,
             )
         for model in models:
             if not menu.allows(route.prefix, model):

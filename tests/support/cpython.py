@@ -121,17 +121,22 @@ class Clock:
 
 
 async def read_body(body: object, limit: int) -> BodyRead:
-    """The `ReadBody` port on bytes, as the Worker reads a body (the last `model` wins)."""
+    """The `ReadBody` port on bytes, as the Worker reads a body."""
     assert isinstance(body, bytes)
     if len(body) > limit:
         raise BodyTooLarge(str(len(body)))
-    text = body.decode("utf-8", errors="replace")
+    return BodyRead(body, body)
+
+
+async def native_model(payload: object) -> str | None:
+    """The `NativeModel` port on bytes (a JSON parser that keeps the last equal key)."""
+    assert isinstance(payload, bytes)
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(payload)
     except ValueError:
-        return BodyRead(body, text, None)
+        return None
     model = parsed.get("model") if isinstance(parsed, dict) else None
-    return BodyRead(body, text, model if isinstance(model, str) else None)
+    return model if isinstance(model, str) else None
 
 
 def make_app(
@@ -156,6 +161,7 @@ def make_app(
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
         read_body=read_body,
+        native_model=native_model,
         log_line=log_line or print,
         runtime={"python": platform.python_version()},
     )

@@ -12,7 +12,7 @@ import pytest
 import access_vectors
 import build_config
 from devstack.access import LocalAccess, access_claims
-from opencode_proxy.body import BODY_LIMIT, spellings
+from opencode_proxy.body import BODY_LIMIT, PYTHON_PARSE_LIMIT, spellings
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
 from opencode_proxy.router import App
@@ -311,9 +311,30 @@ def test_a_served_model_goes_through_byte_identical_whatever_else_says_model(
     ],
 )
 def test_spellings_count_every_string_that_decodes_to_model(text: str, count: int) -> None:
-    assert spellings(text) == count
+    assert spellings(text.encode()) == count
     decoded = json.loads(text, object_pairs_hook=lambda pairs: [k for k, _ in pairs])
-    assert spellings(text) >= decoded.count("model")
+    assert spellings(text.encode()) >= decoded.count("model")
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        (',"model":"o3-mini"', 400),  # a second top-level model past the padding
+        (',"mod\\u0065l":"o3-mini"', 400),
+        (',"tools":[{"model":"x"}]', 200),  # a nested key is not the request's model
+        (',"note":"model"', 200),
+    ],
+)
+def test_a_large_body_is_checked_as_strictly_as_a_small_one(
+    app: App, access: LocalAccess, upstream: cpython.RecordingUpstream, extra: str, status: int
+) -> None:
+    padding = "x" * (PYTHON_PARSE_LIMIT * 2)
+    body = f'{{"model":"gpt-5","input":"{padding}"{extra}}}'.encode()
+    response = send(app, access, "/openai/v1/responses", body)
+    assert response.status == status, response.body
+    if status == 200:
+        ((_, _, _, forwarded),) = upstream.calls
+        assert forwarded == body
 
 
 @pytest.mark.parametrize(

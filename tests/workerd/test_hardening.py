@@ -307,3 +307,16 @@ def test_look_alike_headers_never_reach_the_gateway(
     (seen,) = gateway.seen
     assert "smuggled" not in repr(seen.headers)
     assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
+
+
+@pytest.mark.parametrize("size", [1_000, 200_000], ids=["small", "large"])
+def test_a_body_naming_two_models_is_refused_at_any_size(
+    client: httpx.Client, gateway: FakeGateway, size: int
+) -> None:
+    # Small bodies are parsed by Python, large ones by the runtime: both see the second key.
+    padding = "p" * size
+    body = f'{{"model":"gpt-5","input":"{padding}","mod\\u0065l":"gpt-4-never-served"}}'
+    response = client.post("/openai/v1/responses", content=body.encode())
+    assert response.status_code == 400, response.text
+    assert response.headers["x-proxy-error"] == "ambiguous_model"
+    assert gateway.seen == []
