@@ -162,11 +162,6 @@ class WebCryptoRs256:
             return False
 
 
-def _performance_seconds() -> float:
-    """performance.now() in seconds: monotonic, and in workerd moved only across I/O."""
-    return float(js.performance.now()) / 1000
-
-
 def _get_services(env: Any) -> Services:
     """One set of services per isolate (their caches live as long as the isolate).
 
@@ -184,7 +179,9 @@ def _get_services(env: Any) -> Services:
             http_get=http_get,
             rs256=WebCryptoRs256(),
             clock=time.time,
-            timer=_performance_seconds,
+            # Monotonic (performance.now() below, without a Python-to-JS call); in
+            # workerd it moves only across I/O.
+            timer=time.monotonic,
             upstream=upstream,
             gateway_url=GatewayUrls(env),
             read_body=read_body,

@@ -22,11 +22,8 @@ from devstack.providers import answer_text
 from devstack.stack import DEV_USER_ID_KEY, DevStack
 from opencode_proxy.clients import CODEX_PROFILE, setup_commands
 from opencode_proxy.identity import anonymous_id
-from toolkit.worker_files import ROOT
+from support.agents import CLAUDE, CODEX, FOREIGN, run
 
-CLAUDE = ROOT / "node_modules" / "@anthropic-ai" / "claude-code-linux-x64" / "claude"
-CODEX = next((ROOT / "node_modules" / "@openai" / "codex" / "vendor").glob("*/bin/codex"), None)
-FOREIGN = ("ANTHROPIC_", "OPENAI_", "CLAUDE_", "CODEX_", "CF_ACCESS")
 # A token command that counts its runs and, when told to, prints an expired token first
 # (what a client sees when the Access session it started with has run out).
 COUNTING = """
@@ -44,23 +41,6 @@ if count == 0 and sys.argv[4] == "expired-first":
     claims.update(iat=now - 7200, nbf=now - 7200, exp=now - 3600)
 print(key.sign(claims))
 """
-
-
-def run(binary: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
-    work = home / "work"
-    work.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [str(binary), *args],
-        cwd=work,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def token_command(

@@ -14,6 +14,7 @@ import pytest
 
 from devstack.server import LocalHttpServer, QuietHandler
 from opencode_proxy.clients import setup_commands
+from support.agents import CLAUDE, CODEX, run
 
 LOGIN_PAGE = b"<!doctype html><title>Sign in</title><form>Sign in with your account</form>"
 
@@ -76,3 +77,21 @@ def test_every_download_refuses_redirects_and_error_statuses() -> None:
         for command in commands:
             if "curl" in command:
                 assert "curl -fsSL --max-redirs 0 " in command
+
+
+def test_a_page_saved_by_mistake_stops_the_client_naming_the_file(tmp_path: Path) -> None:
+    # An HTML page answered with 200 passes curl; the clients then refuse to start.
+    claude_file = tmp_path / ".claude" / "opencode-proxy.json"
+    codex_file = tmp_path / ".codex" / "opencode-proxy.config.toml"
+    for path in (claude_file, codex_file):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(LOGIN_PAGE)
+    claude = run(CLAUDE, tmp_path, "--settings", str(claude_file), "-p", "hello")
+    assert claude.returncode != 0
+    assert str(claude_file) in claude.stdout + claude.stderr
+    assert CODEX is not None
+    codex = run(
+        CODEX, tmp_path, "--profile", "opencode-proxy", "exec", "--skip-git-repo-check", "hi"
+    )
+    assert codex.returncode != 0
+    assert "opencode-proxy.config.toml" in codex.stdout + codex.stderr
