@@ -161,6 +161,9 @@ def measure(
 
     result: dict[str, Any] = {"cold_start_s": cold_start_s}
     result["latency_warm_token"] = probes.latency(proxy, direct, count, always_warm())
+    # What `scripts/dev` and the tests add on top: miniflare's entry worker in front.
+    entry = Target("miniflare entry", worker.port, "", warm)
+    result["latency_via_miniflare_entry"] = probes.latency(entry, direct, count, always_warm())
     result["latency_cold_token"] = probes.latency(
         proxy, direct, min(count, len(tokens) - 30), fresh
     )
@@ -233,11 +236,19 @@ def main(argv: list[str] | None = None) -> int:
         ]
         direct = direct_target(gateway)
         started = time.monotonic()
+        # Measured without the local stack's loopback-only outbound worker, which would
+        # put one more worker on every upstream fetch.
         worker = LocalWorker(
-            work / "workerd", gateway.origin, variables=settings(access), ready_path=None
+            work / "workerd",
+            gateway.origin,
+            variables=settings(access),
+            ready_path=None,
+            loopback_only=False,
         )
         upstream = f"{gateway.origin}/v1/{ACCOUNT}/{GATEWAY_ID}"
-        floor = LocalWorker(work / "floor", code=FLOOR, variables={"UPSTREAM": upstream})
+        floor = LocalWorker(
+            work / "floor", code=FLOOR, variables={"UPSTREAM": upstream}, loopback_only=False
+        )
         with worker:
             cold = first_proxied(worker.direct_port, tokens[0], started)
             result = measure(worker, cold, direct, tokens, args.requests)

@@ -26,6 +26,12 @@ def _rows(r: dict[str, Any]) -> list[Row]:
         ("added latency p50/p90/p99, warm token (ms)", _triple(lw["added_ms"]), "", ""),
         ("added latency p50/p90/p99, new token (ms)", _triple(lc["added_ms"]), "", ""),
         (
+            "added latency p50/p90/p99, through miniflare's entry worker (ms)",
+            _triple(r["latency_via_miniflare_entry"]["added_ms"]),
+            "",
+            "",
+        ),
+        (
             "stream time to first event p50 (ms)",
             f"{worker['ttfb_ms']['p50']:.2f}",
             f"{direct['ttfb_ms']['p50']:.2f}",

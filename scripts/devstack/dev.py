@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "this machine.\nTry it:\n"
         f"  opencode auth login {url}\n"
         '  opencode run "hello"\n'
-        f"  curl -X POST {url}/cdn-cgi/handler/scheduled   # run the hourly catalog refresh now\n"
+        f"  curl -X POST {url}/cdn-cgi/local/scheduled   # run the hourly catalog refresh now\n"
         f"Claude Code and Codex CLI: {url}/setup/claude-code and {url}/setup/codex; "
         f"the page for people: {url}/\n"
         "Ctrl-C stops everything. The Worker's log follows.",

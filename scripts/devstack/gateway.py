@@ -7,8 +7,9 @@ responder per provider that tests can replace to script exact bytes and timing.
 
 It also answers the AI binding's URL lookups
 (`/ai-gateway/gateways/<gateway>/url/<provider>`, what workerd's own `Ai` binding
-asks its service for), so `env.AI.gateway(id).getUrl(provider)` runs unchanged
-and points at this server.
+asks its service for; miniflare's remote-binding proxy sends them with the original
+URL in `MF-URL`), so `env.AI.gateway(id).getUrl(provider)` runs unchanged and points
+at this server.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ class FakeGateway(LocalHttpServer):
 
             def handle_one(self) -> None:
                 parts = urlsplit(self.path)
+                if lookup := URL_LOOKUP.fullmatch(urlsplit(self.headers.get("mf-url", "")).path):
+                    self._answer_url_lookup(*lookup.groups())
+                    return
                 if lookup := URL_LOOKUP.fullmatch(parts.path):
                     self._answer_url_lookup(*lookup.groups())
                     return

@@ -1,127 +1,57 @@
-"""A local stand-in for Workers KV, served to workerd as each namespace's backing service.
+"""The local stack's KV, as miniflare persists it in the state folder.
 
-workerd's KV binding speaks HTTP to the service it is bound to: `GET`, `PUT` and
-`DELETE https://fake-host/<key, percent-encoded>?urlencoded=true`, with
-`expiration_ttl` or `expiration` on a put, and a 404 for a missing key. One server
-runs per namespace; all of them keep their values in one SQLite file in the
-stack's state folder, which the operator scripts read with `--local`.
+The operator scripts (`--local`) and the tests read and write it with miniflare's
+own KV (kv.mjs), so they see exactly what the running Worker sees. A running stack
+and these calls share the state folder safely: miniflare keeps it in SQLite.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from devstack.server import LocalHttpServer, QuietHandler
+from toolkit.worker_files import ROOT
 
-STORE_NAME = "kv.sqlite3"
-
-
-class KvStore:
-    """Values by (namespace, key), with optional expiry; safe to share between threads."""
-
-    def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS kv (namespace TEXT, key TEXT, value BLOB,"
-            " expires REAL, PRIMARY KEY (namespace, key))"
-        )
-
-    def get(self, namespace: str, key: str) -> bytes | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT value, expires FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
-            ).fetchone()
-        if row is None or (row[1] is not None and row[1] <= time.time()):
-            return None
-        value: bytes = row[0]
-        return value
-
-    def put(self, namespace: str, key: str, value: bytes, expires: float | None = None) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?)", (namespace, key, value, expires)
-            )
-
-    def delete(self, namespace: str, key: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key))
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+NODE = ROOT / "node_modules" / ".bin" / "node"
+HELPER = Path(__file__).with_name("kv.mjs")
+# Under the state folder: where miniflare persists KV and the other simulators' state.
+PERSIST = "miniflare"
+MISSING = 3
 
 
+def namespace_id(binding: str) -> str:
+    """The local id of the namespace bound as `binding` (the same for every local run)."""
+    return binding.lower()
+
+
+class LocalKvError(Exception):
+    """The local KV could not be read or written; the message says why."""
+
+
+@dataclass(frozen=True)
 class LocalNamespace:
-    """The `KeyValue` port on one namespace of a store, for operator scripts run with --local."""
+    """The `KeyValue` port on one namespace of a local stack's state folder."""
 
-    def __init__(self, store: KvStore, namespace: str) -> None:
-        self._store = store
-        self._namespace = namespace
+    state: Path
+    binding: str
+
+    def _run(self, *args: str, value: str | None = None) -> subprocess.CompletedProcess[bytes]:
+        persist = self.state / PERSIST
+        done = subprocess.run(
+            [str(NODE), str(HELPER), str(persist), namespace_id(self.binding), *args],
+            input=None if value is None else value.encode(),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode not in (0, MISSING):
+            raise LocalKvError(done.stderr.decode(errors="replace").strip()[-2000:])
+        return done
 
     async def get(self, key: str) -> str | None:
-        value = self._store.get(self._namespace, key)
-        return None if value is None else value.decode()
+        done = self._run("get", key)
+        return None if done.returncode == MISSING else done.stdout.decode()
 
     async def put(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
-        expires = None if ttl_seconds is None else time.time() + ttl_seconds
-        self._store.put(self._namespace, key, value.encode(), expires)
-
-
-def _expiry(query: dict[str, list[str]]) -> float | None:
-    if "expiration_ttl" in query:
-        return time.time() + float(query["expiration_ttl"][0])
-    if "expiration" in query:
-        return float(query["expiration"][0])
-    return None
-
-
-@dataclass
-class LocalKv(LocalHttpServer):
-    """One namespace's service on 127.0.0.1; a context manager."""
-
-    store: KvStore
-    namespace: str
-    requests: list[tuple[str, str]] = field(default_factory=list)
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        kv = self
-
-        class Handler(QuietHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _key(self) -> tuple[str, dict[str, list[str]]]:
-                parts = urlsplit(self.path)
-                key = unquote(parts.path[1:])
-                kv.requests.append((self.command, key))
-                return key, parse_qs(parts.query)
-
-            def _answer(self, status: int, body: bytes = b"") -> None:
-                self.send_response(status)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                key, _ = self._key()
-                value = kv.store.get(kv.namespace, key)
-                self._answer(404) if value is None else self._answer(200, value)
-
-            def do_PUT(self) -> None:
-                key, query = self._key()
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                kv.store.put(kv.namespace, key, body, _expiry(query))
-                self._answer(200)
-
-            def do_DELETE(self) -> None:
-                key, _ = self._key()
-                kv.store.delete(kv.namespace, key)
-                self._answer(200)
-
-        return Handler
+        self._run("put", key, value=value)

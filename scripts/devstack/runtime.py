@@ -1,19 +1,23 @@
-"""Run the Worker offline on the current Python Workers runtime: workerd with Pyodide 314.
+"""Run the Worker offline on the current Python Workers runtime, through miniflare.
 
 The Worker is laid out exactly as the deploy build lays it out (build/worker/ and
-python_modules/, see toolkit/worker_files.py) and served by the workerd binary
-that wrangler 4 pins, from a generated config that mirrors wrangler.toml:
+python_modules/, see toolkit/worker_files.py) and run by miniflare's Node API (the
+miniflare wrangler 4 pins, on the workerd it pins; miniflare.mjs), configured from
+wrangler.toml:
 
 - compatibility date and flags from wrangler.toml, plus the flags that select the
-  locally assembled Pyodide bundle (`dev`, see pyodide_bundle.py);
+  locally assembled Pyodide bundle (`dev`, see pyodide_bundle.py), which workerd
+  finds through a wrapper that names its folder (miniflare cannot pass it);
 - `[vars]` from wrangler.toml, overridden by local settings;
-- each KV namespace backed by a local KV service (kv.py), kept in the state folder;
-- the AI binding is workerd's own `Ai` binding whose service is the local gateway,
-  so `env.AI.gateway(id).getUrl(provider)` runs as in production;
-- outbound requests may reach loopback only.
+- KV and the cron's test handler (`/cdn-cgi/local/scheduled`, as `wrangler dev
+  --test-scheduled` serves it) are miniflare's own simulators; KV persists in the
+  state folder (`miniflare/`), where kv.py reads and writes it too;
+- the AI binding is workerd's own, built by miniflare as for a remote binding and
+  pointed at the local gateway, so `env.AI.gateway(id).getUrl(provider)` runs as in
+  production;
+- the Worker's own fetches reach loopback only (a small outbound worker).
 
-A small front worker (front.js) passes every request on and serves the scheduled
-test handler; `direct_port` reaches the Worker without it (for measurements).
+`direct_port` reaches the Worker without miniflare's entry worker (for measurements).
 """
 
 from __future__ import annotations
@@ -34,20 +38,19 @@ from typing import Any
 
 import build_config
 from devstack import pyodide_bundle
-from devstack.kv import STORE_NAME, KvStore, LocalKv
+from devstack.kv import NODE, PERSIST, namespace_id
 from devstack.server import Service, free_port
 from toolkit.worker_files import ROOT, stage_code, vendor
 from toolkit.wrangler_config import production_config
 
 WORKERD = ROOT / "node_modules" / "@cloudflare" / "workerd-linux-64" / "bin" / "workerd"
-FRONT = Path(__file__).with_name("front.js")
+RUNNER = Path(__file__).with_name("miniflare.mjs")
 # The flags that make workerd load the `dev` Pyodide bundle instead of a released one.
 DEV_BUNDLE_FLAGS = (
     "python_workers_development",
     "no_python_workers_314",
     "no_python_workers_20250116",
 )
-AI_MODULE = "cloudflare-internal:ai-api"
 WORKER = "worker"
 PYTHON_MODULES = "python_modules"
 
@@ -56,35 +59,33 @@ class LocalRuntimeError(Exception):
     """The local runtime could not be staged or did not become ready."""
 
 
-def capnp_text(value: str) -> str:
-    if any(ord(c) < 0x20 for c in value):
-        raise ValueError(f"control characters cannot go into the runtime config: {value!r}")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _modules(workdir: Path, main: str) -> list[str]:
-    """workerd module entries for the staged folders, named as wrangler names them.
-
-    Embedded paths are relative to the config file, which sits in `workdir`.
-    """
-
-    def entry(name: str, kind: str, path: Path) -> str:
-        embedded = path.relative_to(workdir).as_posix()
-        return f"(name = {capnp_text(name)}, {kind} = embed {capnp_text(embedded)})"
-
+def _modules(workdir: Path, main: str) -> list[dict[str, str]]:
+    """Module entries for the staged folders, named as wrangler names them."""
     worker = workdir / WORKER
-    entries = [entry(main, "pythonModule", worker / main)]
+    entries = [{"name": main, "type": "PythonModule", "file": str(worker / main)}]
     for path in sorted(p for p in worker.rglob("*") if p.is_file()):
         name = path.relative_to(worker).as_posix()
         if name != main:
-            entries.append(entry(name, "pythonModule" if path.suffix == ".py" else "data", path))
+            kind = "PythonModule" if path.suffix == ".py" else "Data"
+            entries.append({"name": name, "type": kind, "file": str(path)})
     vendored = workdir / PYTHON_MODULES
     for path in sorted(p for p in vendored.rglob("*") if p.is_file()):
         name = path.relative_to(vendored).as_posix()
         # The SDK's JavaScript is loaded as ES modules, everything else as data.
-        kind = "esModule" if name.startswith("workers/") and path.suffix == ".js" else "data"
-        entries.append(entry(f"{PYTHON_MODULES}/{name}", kind, path))
+        kind = "ESModule" if name.startswith("workers/") and path.suffix == ".js" else "Data"
+        entries.append({"name": f"{PYTHON_MODULES}/{name}", "type": kind, "file": str(path)})
     return entries
+
+
+def workerd_wrapper(workdir: Path, bundle_dir: Path) -> Path:
+    """The workerd miniflare starts (MINIFLARE_WORKERD_PATH): the pinned binary, told where
+    the locally assembled Pyodide bundle is, which miniflare cannot pass."""
+    wrapper = workdir / "workerd-with-bundle"
+    wrapper.write_text(
+        f'#!/bin/sh\nexec "{WORKERD}" "$@" --pyodide-bundle-disk-cache-dir="{bundle_dir}"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 @dataclass
@@ -106,12 +107,13 @@ class LocalWorker(Service):
     ready_timeout: float = 120.0
     # A folder to run instead of the Worker's code (benchmarks run a bare forwarder).
     code: Path | None = None
+    # Whether the Worker's own fetches may reach loopback only (off for measurements: it
+    # puts one more worker on every upstream fetch).
+    loopback_only: bool = True
     # Polled until the Worker answers; None only waits for the socket to accept connections.
     ready_path: str | None = "/healthz"
     process: subprocess.Popen[bytes] | None = None
     direct_port: int = 0
-    kv: dict[str, LocalKv] = field(default_factory=dict)
-    _store: KvStore | None = None
 
     @property
     def url(self) -> str:
@@ -140,7 +142,7 @@ class LocalWorker(Service):
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stage(self) -> Path:
-        """Lay out the Worker and write the runtime config; returns the config's path."""
+        """Lay out the Worker and write miniflare's options; returns the options' path."""
         production = production_config()
         document = self.compiled if self.compiled is not None else build_config.compile_config()
         worker = self.workdir / WORKER
@@ -150,87 +152,43 @@ class LocalWorker(Service):
             shutil.rmtree(worker, ignore_errors=True)
             shutil.copytree(self.code, worker)
         vendor(self.workdir / PYTHON_MODULES)
-        shutil.copy(FRONT, self.workdir / FRONT.name)
-        main = Path(production["main"]).name
-        bindings, services = self._bindings(production)
-        flags = [*production["compatibility_flags"], *DEV_BUNDLE_FLAGS]
-        modules = ",\n    ".join(_modules(self.workdir, main))
-        date = production["compatibility_date"]
-        config = f"""using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .main),
-    (name = "front", worker = .front),
-    (name = "internet", network = (allow = ["local"])),
-    {", ".join(services)}
-  ],
-  sockets = [
-    (name = "http", address = "127.0.0.1:{self.port}", http = (), service = "front"),
-    (name = "direct", address = "127.0.0.1:{self.direct_port}", http = (), service = "main"),
-  ],
-);
-const main :Workerd.Worker = (
-  modules = [
-    {modules}
-  ],
-  compatibilityDate = "{date}",
-  compatibilityFlags = {json.dumps(flags)},
-  bindings = [{", ".join(bindings)}],
-);
-const front :Workerd.Worker = (
-  modules = [(name = "front.js", esModule = embed "{FRONT.name}")],
-  compatibilityDate = "{date}",
-  compatibilityFlags = ["service_binding_extra_handlers"],
-  bindings = [(name = "WORKER", service = "main")],
-);
-"""
-        path = self.workdir / "workerd.capnp"
-        path.write_text(config)
+        defaults = production.get("vars", {}) if self.production_vars else {}
+        options = {
+            "modulesRoot": str(self.workdir / "modules"),
+            "modules": _modules(self.workdir, Path(production["main"]).name),
+            "compatibilityDate": production["compatibility_date"],
+            "compatibilityFlags": [*production["compatibility_flags"], *DEV_BUNDLE_FLAGS],
+            "vars": {**defaults, **self.variables},
+            "kvNamespaces": {
+                kv["binding"]: namespace_id(kv["binding"])
+                for kv in production.get("kv_namespaces", [])
+            },
+            "persist": str(self.workdir / PERSIST),
+            "port": self.port,
+            "directPort": self.direct_port,
+            "aiBinding": production.get("ai", {}).get("binding", "AI"),
+            "gatewayOrigin": self.gateway_origin if "ai" in production else None,
+            "loopbackOnly": self.loopback_only,
+        }
+        path = self.workdir / "miniflare.json"
+        path.write_text(json.dumps(options, indent=1))
         return path
 
-    def _bindings(self, production: dict[str, Any]) -> tuple[list[str], list[str]]:
-        """The Worker's bindings as wrangler.toml declares them, and the services behind them."""
-        defaults = production.get("vars", {}) if self.production_vars else {}
-        variables = {**defaults, **self.variables}
-        bindings = [
-            f"(name = {capnp_text(k)}, text = {capnp_text(str(v))})" for k, v in variables.items()
-        ]
-        services = []
-        for name, server in self.kv.items():
-            bindings.append(f'(name = "{name}", kvNamespace = "kv-{name}")')
-            address = f"127.0.0.1:{server.port}"
-            services.append(f'(name = "kv-{name}", external = (address = "{address}", http = ()))')
-        if "ai" in production and self.gateway_origin is not None:
-            address = self.gateway_origin.removeprefix("http://")
-            services.append(f'(name = "ai-gateway", external = (address = "{address}", http = ()))')
-            bindings.append(
-                f'(name = "{production["ai"]["binding"]}", wrapped = (moduleName = "{AI_MODULE}",'
-                ' innerBindings = [(name = "fetcher", service = "ai-gateway")]))'
-            )
-        return bindings, services
-
     def start(self) -> LocalWorker:
-        if not WORKERD.exists():
-            raise LocalRuntimeError(f"{WORKERD} is missing: run `npm ci`")
+        if not WORKERD.exists() or not NODE.exists():
+            raise LocalRuntimeError(f"{WORKERD} or {NODE} is missing: run `npm ci`")
         self.workdir.mkdir(parents=True, exist_ok=True)
         bundle_dir = pyodide_bundle.ensure()
-        self._store = KvStore(self.workdir / STORE_NAME)
-        for namespace in production_config().get("kv_namespaces", []):
-            self.kv[namespace["binding"]] = LocalKv(self._store, namespace["binding"]).start()
         self.port = self.port or free_port()
         self.direct_port = self.direct_port or free_port()
-        config = self.stage()
-        command = [
-            str(WORKERD),
-            "serve",
-            str(config),
-            "--experimental",
-            f"--pyodide-bundle-disk-cache-dir={bundle_dir}",
-        ]
+        options = self.stage()
+        wrapper = workerd_wrapper(self.workdir, bundle_dir)
+        env = {**os.environ, "MINIFLARE_WORKERD_PATH": str(wrapper)}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
+                [str(NODE), str(RUNNER), str(options)],
+                cwd=ROOT,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -271,9 +229,3 @@ const front :Workerd.Worker = (
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        for server in self.kv.values():
-            server.stop()
-        self.kv.clear()
-        if self._store is not None:
-            self._store.close()
-            self._store = None

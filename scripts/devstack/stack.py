@@ -116,7 +116,7 @@ class DevStack(Service):
             self.worker.start()
             # Fill the catalog at once instead of waiting for the hourly cron.
             trigger = urllib.request.Request(
-                f"{self.worker.url}/cdn-cgi/handler/scheduled", method="POST"
+                f"{self.worker.url}/cdn-cgi/local/scheduled", method="POST"
             )
             urllib.request.urlopen(trigger, timeout=60).close()
         except BaseException:

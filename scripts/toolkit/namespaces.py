@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.kv import STORE_NAME, KvStore, LocalNamespace
+from devstack.kv import PERSIST, LocalNamespace
 from opencode_proxy.ports import KeyValue
 from toolkit.worker_files import ROOT
 
@@ -71,9 +71,9 @@ def namespace(binding: str, local_state: Path | None) -> KeyValue:
     """The namespace bound as `binding`: production's, or a local stack's (its state folder)."""
     if local_state is None:
         return WranglerKv(binding)
-    store = local_state / STORE_NAME
-    if not store.exists():
+    if not (local_state / PERSIST).is_dir():
         raise KvCommandError(
-            f"{store} does not exist: is {local_state} a local stack's state folder?"
+            f"{local_state / PERSIST} does not exist: is {local_state} a local stack's "
+            "state folder (scripts/dev makes .local/dev)?"
         )
-    return LocalNamespace(KvStore(store), binding)
+    return LocalNamespace(local_state, binding)

@@ -98,7 +98,7 @@ def test_a_hostile_model_name_from_models_dev_is_shown_as_text(
     document["openai"]["models"]["gpt-5-hostile"] = hostile
     stack.models_dev.serve(json.dumps(document).encode(), etag='"hostile"')
     try:
-        cron = httpx.post(f"{stack.url}/cdn-cgi/handler/scheduled", timeout=60)
+        cron = httpx.post(f"{stack.url}/cdn-cgi/local/scheduled", timeout=60)
         assert cron.status_code == 200
         page = open_page(browser, stack)
         assert HOSTILE in page.locator("main").inner_text()
@@ -106,4 +106,4 @@ def test_a_hostile_model_name_from_models_dev_is_shown_as_text(
         assert page.title() != "pwned"
     finally:
         stack.models_dev.serve(SAMPLE_MODELS_DEV.read_bytes(), etag='"v1"')
-        httpx.post(f"{stack.url}/cdn-cgi/handler/scheduled", timeout=60)
+        httpx.post(f"{stack.url}/cdn-cgi/local/scheduled", timeout=60)

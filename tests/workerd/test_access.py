@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -13,6 +14,7 @@ import pytest
 import access_vectors
 import users
 from devstack.access import LocalAccess, SigningKey, access_claims
+from devstack.kv import LocalNamespace
 from devstack.runtime import LocalWorker
 from opencode_proxy.identity import anonymous_id
 from opencode_proxy.keys import REFETCH_INTERVAL_SECONDS
@@ -79,9 +81,9 @@ def test_a_first_seen_user_is_recorded_without_a_runtime_error(
 def _wait_for_record(worker: LocalWorker, user_id: str) -> str | None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        value = worker.kv["USERS"].store.get("USERS", user_id)
+        value = asyncio.run(LocalNamespace(worker.workdir, "USERS").get(user_id))
         if value is not None:
-            return value.decode()
+            return value
         time.sleep(0.05)
     return None
 

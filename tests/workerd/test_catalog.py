@@ -19,7 +19,7 @@ CATALOG_ONLY = {"gpt-4.1-mini", "gpt-5.1-codex", "o3-mini"}
 
 
 def run_cron(worker: LocalWorker) -> None:
-    response = httpx.post(f"{worker.url}/cdn-cgi/handler/scheduled", timeout=60)
+    response = httpx.post(f"{worker.url}/cdn-cgi/local/scheduled", timeout=60)
     assert response.status_code == 200, response.text
 
 

@@ -3,7 +3,10 @@
 The 2024 runtime lost requests here: after a request refused before its body was
 read, the next request on the connection often got a plain-text 503 ("Your worker
 restarted mid-request"), and `Expect: 100-continue` got a 503 while the provider
-was still called. These tests hold the current runtime to the right behaviour.
+was still called. These tests hold the current runtime to the right behaviour. They
+talk to workerd's own socket for the Worker (miniflare's direct socket), as
+production's edge does: miniflare's entry worker in front would rebuild each
+request first.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def test_a_refused_request_is_answered_without_waiting_for_its_body(
     worker: LocalWorker, token: str, gateway: FakeGateway, path: str, signed_in: bool, status: int
 ) -> None:
     # 1 GiB is declared and 1 KiB sent: the answer must come without the rest.
-    with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", worker.direct_port), timeout=30) as sock:
         sock.sendall(_head(path, token if signed_in else None, DECLARED) + b"x" * 1024)
         response = http.client.HTTPResponse(sock)
         response.begin()
@@ -55,7 +58,7 @@ def test_a_refused_request_is_answered_without_waiting_for_its_body(
 def test_a_refused_body_never_disturbs_the_next_request_on_the_connection(
     worker: LocalWorker, token: str, gateway: FakeGateway, path: str, signed_in: bool, status: int
 ) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", worker.direct_port, timeout=30)
     for size in (10, 4096, 70_000):
         headers = {"cf-access-token": token} if signed_in else {}
         connection.request("POST", path, b"j" * size, headers)
@@ -76,7 +79,7 @@ def test_valid_requests_all_succeed_while_junk_posts_arrive_beside_them(
     worker: LocalWorker, token: str, gateway: FakeGateway
 ) -> None:
     def valid(_: int) -> int:
-        connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", worker.direct_port, timeout=30)
         statuses = []
         for _ in range(20):
             connection.request(
@@ -90,7 +93,7 @@ def test_valid_requests_all_succeed_while_junk_posts_arrive_beside_them(
 
     def junk(n: int) -> int:
         path, signed_in, status = REFUSALS[n % len(REFUSALS)]
-        connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", worker.direct_port, timeout=30)
         refused = 0
         for _ in range(20):
             headers = {"cf-access-token": token} if signed_in else {}
@@ -114,7 +117,7 @@ def test_expect_100_continue_gets_its_interim_answer_and_one_forward(
 ) -> None:
     # curl sends `Expect: 100-continue` for bodies over 1 KiB and waits for the 100.
     body = b'{"model":"gpt-5","input":"' + b"a" * 4000 + b'"}'
-    with socket.create_connection(("127.0.0.1", worker.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", worker.direct_port), timeout=30) as sock:
         sock.sendall(_head("/openai/v1/responses", token, len(body), "expect: 100-continue\r\n"))
         interim = sock.recv(65536)
         assert interim.split(b"\r\n")[0] == b"HTTP/1.1 100 Continue"

@@ -303,7 +303,7 @@ def test_a_stream_the_provider_cuts_short_reaches_the_client_as_an_error(
         reply.abort()
 
     gateway.responders["anthropic"] = cut_short
-    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", worker.direct_port, timeout=30)
     connection.request(
         "POST", "/anthropic/v1/messages", served.ANTHROPIC, {"cf-access-token": token}
     )
@@ -333,7 +333,7 @@ def test_a_client_that_disconnects_stops_the_upstream_stream(
             stopped.set()
 
     gateway.responders["anthropic"] = endless
-    with socket.create_connection(("127.0.0.1", worker.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", worker.direct_port), timeout=10) as sock:
         sock.sendall(
             b"POST /anthropic/v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\n"
             b"cf-access-token: " + token.encode() + b"\r\n"

@@ -45,7 +45,7 @@ def test_a_cron_first_isolate_serves_signed_in_requests(
     cron_first: LocalWorker, access: LocalAccess, models_dev: LocalModelsDev
 ) -> None:
     models_dev.requests.clear()
-    cron = httpx.post(f"{cron_first.url}/cdn-cgi/handler/scheduled", timeout=60)
+    cron = httpx.post(f"{cron_first.url}/cdn-cgi/local/scheduled", timeout=60)
     assert cron.status_code == 200, cron_first.log_tail()
     # The refresh read the configured source, so the settings reached scheduled().
     assert models_dev.requests
