@@ -1,8 +1,8 @@
 // Runs the Worker in miniflare (the one wrangler pins), configured by the JSON file named
 // on the command line (written by runtime.py from wrangler.toml), until SIGTERM.
 //
-// miniflare simulates KV (persisted in the state folder) and the cron's test handler
-// (/cdn-cgi/local/scheduled, as `wrangler dev --test-scheduled` serves it). The AI binding is workerd's own, as miniflare builds it for a remote binding,
+// miniflare simulates KV (persisted in the state folder), rate limits and the cron's
+// test handler (/cdn-cgi/local/scheduled, as `wrangler dev --test-scheduled` serves it). The AI binding is workerd's own, as miniflare builds it for a remote binding,
 // pointed at the local gateway (the real service is out of reach offline). One small
 // worker of ours lets the Worker's own fetches reach loopback only.
 import { readFileSync } from "node:fs";
@@ -35,6 +35,7 @@ const worker = {
   compatibilityFlags: options.compatibilityFlags,
   bindings: options.vars,
   kvNamespaces: options.kvNamespaces,
+  ratelimits: options.ratelimits,
   unsafeDirectSockets: [{ host: "127.0.0.1", port: options.directPort }],
   outboundService: options.loopbackOnly ? "loopback-only" : undefined,
 };

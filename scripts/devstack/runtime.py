@@ -9,9 +9,9 @@ wrangler.toml:
   locally assembled Pyodide bundle (`dev`, see pyodide_bundle.py), which workerd
   finds through a wrapper that names its folder (miniflare cannot pass it);
 - `[vars]` from wrangler.toml, overridden by local settings;
-- KV and the cron's test handler (`/cdn-cgi/local/scheduled`, as `wrangler dev
-  --test-scheduled` serves it) are miniflare's own simulators; KV persists in the
-  state folder (`miniflare/`), where kv.py reads and writes it too;
+- KV, `[[ratelimits]]` and the cron's test handler (`/cdn-cgi/local/scheduled`, as
+  `wrangler dev --test-scheduled` serves it) are miniflare's own simulators; KV
+  persists in the state folder (`miniflare/`), where kv.py reads and writes it too;
 - the AI binding is workerd's own, built by miniflare as for a remote binding and
   pointed at the local gateway, so `env.AI.gateway(id).getUrl(provider)` runs as in
   production;
@@ -107,6 +107,8 @@ class LocalWorker(Service):
     ready_timeout: float = 120.0
     # A folder to run instead of the Worker's code (benchmarks run a bare forwarder).
     code: Path | None = None
+    # wrangler.toml as parsed, when not the project's own (tests try bindings with it).
+    wrangler: Mapping[str, Any] | None = None
     # Whether the Worker's own fetches may reach loopback only (off for measurements: it
     # puts one more worker on every upstream fetch).
     loopback_only: bool = True
@@ -143,7 +145,7 @@ class LocalWorker(Service):
 
     def stage(self) -> Path:
         """Lay out the Worker and write miniflare's options; returns the options' path."""
-        production = production_config()
+        production = dict(self.wrangler) if self.wrangler is not None else production_config()
         document = self.compiled if self.compiled is not None else build_config.compile_config()
         worker = self.workdir / WORKER
         if self.code is None:
@@ -162,6 +164,14 @@ class LocalWorker(Service):
             "kvNamespaces": {
                 kv["binding"]: namespace_id(kv["binding"])
                 for kv in production.get("kv_namespaces", [])
+            },
+            # [[ratelimits]] as miniflare's simulator takes them: by binding name.
+            "ratelimits": {
+                limit["name"]: {
+                    "namespace_id": str(limit["namespace_id"]),
+                    "simple": limit["simple"],
+                }
+                for limit in production.get("ratelimits", [])
             },
             "persist": str(self.workdir / PERSIST),
             "port": self.port,
