@@ -53,6 +53,28 @@ def latency(
     }
 
 
+def over_floor(
+    proxy: Target, floor: Target, path: str, body: bytes, count: int
+) -> dict[str, float]:
+    """Alternate the same request through the proxy and through the floor; what the proxy
+    adds to the whole answer's time (ms) over a Worker that only forwards."""
+    provider, _, rest = path.strip("/").partition("/")
+    route = (provider, f"/{rest}")
+    through, bare = proxy.connect(), floor.connect()
+    for _ in range(10):
+        proxy.request(through, *route, body=body)
+        floor.request(bare, *route, body=body)
+    added = []
+    deadline = time.monotonic() + PHASE_SECONDS
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        _, via = proxy.request(through, *route, body=body)
+        _, raw = floor.request(bare, *route, body=body)
+        added.append(via - raw)
+    return percentiles(added)
+
+
 def stream_once(target: Target) -> tuple[float, list[float]]:
     """Time to the first event and the gaps between events of one SSE answer (ms)."""
     conn = target.connect()

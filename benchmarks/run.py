@@ -37,7 +37,7 @@ import procstat  # noqa: E402
 from devstack.access import LocalAccess, SigningKey, access_claims  # noqa: E402
 from devstack.gateway import ACCOUNT, FakeGateway  # noqa: E402
 from devstack.runtime import LocalWorker  # noqa: E402
-from table import print_table  # noqa: E402
+from table import print_over_floor, print_table  # noqa: E402
 from targets import (  # noqa: E402
     AUDIENCE,
     BODY,
@@ -45,6 +45,7 @@ from targets import (  # noqa: E402
     GATEWAY_ID,
     GATEWAY_TOKEN,
     RESPONDERS,
+    STREAMED,
     USER_ID_KEY,
     Target,
     direct_target,
@@ -266,16 +267,28 @@ def main(argv: list[str] | None = None) -> int:
                         COMPAT_BODY,
                     ),
                 }
-                for label, size in BODY_SIZES.items():
-                    body = body_of(size)
-                    runs[f"proxied, {label} body"] = (worker, proxy, PROXIED, body)
-                    runs[f"floor (js.fetch only), {label} body"] = (floor, bare, PROXIED, body)
-                result["cpu_ms_per_request"] = cpu_per_request(runs)
+                compared = {label: (PROXIED, body_of(size)) for label, size in BODY_SIZES.items()}
+                compared["streamed answer"] = STREAMED
+                for label, (path, body) in compared.items():
+                    noun = label if label == "streamed answer" else f"{label} body"
+                    runs[f"proxied, {noun}"] = (worker, proxy, path, body)
+                    runs[f"floor (js.fetch only), {noun}"] = (floor, bare, path, body)
+                result["cpu_ms_per_request"] = cpu = cpu_per_request(runs)
+                result["over_floor"] = {
+                    label: {
+                        "proxy_cpu_ms": cpu[f"proxied, {noun}"],
+                        "floor_cpu_ms": cpu[f"floor (js.fetch only), {noun}"],
+                        "added_ms": probes.over_floor(proxy, bare, path, body, count=100),
+                    }
+                    for label, (path, body) in compared.items()
+                    for noun in [label if label == "streamed answer" else f"{label} body"]
+                }
         report.runtimes["workerd"] = result
         report.core = {"warm_token_us": core_cpu_us(tokens[0], access)}
     args.out.write_text(json.dumps(report.__dict__, indent=2) + "\n")
     print(f"machine: {report.machine['cpu']}, {report.machine['cores']} cores")
     print_table(report.runtimes, report.core)
+    print_over_floor(report.runtimes["workerd"])
     print(f"\nwritten to {args.out}")
     return 0
 

@@ -61,6 +61,28 @@ def _rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def print_over_floor(result: dict[str, Any]) -> None:
+    """The proxy's own share, one run: CPU and latency over a Worker that only forwards."""
+    header = ("request", "floor CPU", "proxy CPU", "own CPU", "proxy/floor", "added p50/p99")
+    rows = [header]
+    for label, r in result["over_floor"].items():
+        proxy, floor = r["proxy_cpu_ms"], r["floor_cpu_ms"]
+        rows.append(
+            (
+                label,
+                f"{floor:.2f} ms",
+                f"{proxy:.2f} ms",
+                f"{proxy - floor:+.2f} ms",
+                f"{proxy / floor:.2f}x",
+                f"{r['added_ms']['p50']:.2f}/{r['added_ms']['p99']:.2f} ms",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    print("\nthe proxy over the floor (workerd CPU per request; latency of the whole answer)")
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
 def print_table(runtimes: dict[str, Any], core: dict[str, float]) -> None:
     rows: list[Row] = []
     for result in runtimes.values():

@@ -39,7 +39,25 @@ def sse(seen: Seen, reply: Reply) -> None:
     reply.end()
 
 
-RESPONDERS = {"openai": instant, "anthropic": sse, "compat": with_cookie}
+def sse_burst(seen: Seen, reply: Reply) -> None:
+    """A streamed answer sent as fast as it goes: what passing a stream on costs in CPU."""
+    reply.head(200, [("content-type", "text/event-stream")])
+    for n in range(BURST_EVENTS):
+        reply.write(
+            f'data: {{"candidates":[{{"content":{{"parts":[{{"text":"t{n}"}}]}}}}]}}\n\n'.encode()
+        )
+    reply.end()
+
+
+BURST_EVENTS = 50
+RESPONDERS = {
+    "openai": instant,
+    "anthropic": sse,
+    "compat": with_cookie,
+    "google-ai-studio": sse_burst,
+}
+# A served Gemini model's streamed answer (sse_burst), as (path, body).
+STREAMED = ("/google-ai-studio/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", b"{}")
 COMPAT_BODY = json.dumps(
     {"model": "workers-ai/@cf/openai/gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]}
 ).encode()
