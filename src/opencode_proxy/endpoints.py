@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from .dialects import Dialect
 from .http import method_not_allowed
@@ -90,12 +90,9 @@ class Endpoint:
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Endpoint:
-        """An endpoint as config-src writes it; raises BadEndpoint."""
-        model = value.get("model")
-        if model not in MODEL_SOURCES:
-            raise BadEndpoint(f"model {model!r} is not one of {', '.join(MODEL_SOURCES)}")
-        source: ModelSource = model
-        return cls(str(value.get("method", "")), str(value.get("path", "")), source)
+        """An endpoint as config-src writes it; raises BadEndpoint (__post_init__ checks)."""
+        model = cast(ModelSource, value.get("model"))
+        return cls(str(value.get("method", "")), str(value.get("path", "")), model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +140,14 @@ class ProviderRoute:
             f"{method} /{self.prefix}{rest or '/'} is not an endpoint this proxy serves. "
             f"/{self.prefix} serves: {served}.",
         )
+
+    def dialect_for(self, rest: str) -> Dialect:
+        """The error format for a request to `rest`, known from its path alone (so a
+        refusal before the endpoint is matched, a 401 say, speaks it too)."""
+        for endpoint in self.endpoints:
+            if endpoint.dialect is not None and endpoint.pattern.fullmatch(rest):
+                return endpoint.dialect
+        return self.dialect
 
     def upstream_path(self, rest: str) -> str:
         return rest.removeprefix(self.strip) if self.strip else rest

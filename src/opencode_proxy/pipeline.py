@@ -1,9 +1,9 @@
 """A provider route, after sign-in: endpoint, model, forward.
 
-The router has already applied the limits, checked the path and signed the
-caller in. Here the request must be one of the route's endpoints, every model it
-names must be on the menu, and only then does it go to AI Gateway. Listings are
-answered from the menu and never forwarded.
+The router has already applied the limits, checked the path, chosen the error
+format for it and signed the caller in. Here the request must be one of the
+route's endpoints, every model it names must be on the menu, and only then does it
+go to AI Gateway. Listings are answered from the menu and never forwarded.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class ProviderPipeline:
         match = route.match(call.request.method.upper(), rest)
         endpoint = match.endpoint
         call.endpoint = endpoint.label
-        call.dialect = endpoint.dialect or route.dialect
         menu = services.discovery.menu(await services.catalog.current())
         if endpoint.model == "listing":
             return listing(call.dialect, menu.models(route.prefix), match.path_model, route.prefix)

@@ -17,6 +17,7 @@ from enum import Enum
 
 from . import limits
 from .dialects import Dialect, render
+from .endpoints import ProviderRoute
 from .http import Request, Response, refuse_method
 from .pages import Pages
 from .pipeline import ProviderPipeline
@@ -51,10 +52,12 @@ class Route:
     # Whether the CF_Authorization cookie may sign in (pages a person opens).
     cookies: bool = False
     methods: frozenset[str] = READ_ONLY
-    dialect: Dialect = Dialect.WORKER
 
     def rest(self, path: str) -> str | None:
         return "" if path == self.path else None
+
+    def dialect_for(self, rest: str) -> Dialect:
+        return Dialect.WORKER
 
     def check(self, request: Request, rest: str) -> None:
         refuse_method(request, self.methods)
@@ -64,19 +67,21 @@ class Route:
 class Mount:
     """`/<prefix>` and everything below it, for a provider route; always signed in."""
 
-    prefix: str
+    route: ProviderRoute
     handler: Handler
-    dialect: Dialect
     auth: Auth = Auth.REQUIRED
     cookies: bool = False
 
     @property
     def path(self) -> str:
-        return "/" + self.prefix
+        return "/" + self.route.prefix
 
     def rest(self, path: str) -> str | None:
         head, slash, rest = path[1:].partition("/")
-        return slash + rest if head == self.prefix else None
+        return slash + rest if head == self.route.prefix else None
+
+    def dialect_for(self, rest: str) -> Dialect:
+        return self.route.dialect_for(rest)
 
     def check(self, request: Request, rest: str) -> None:
         check_rest(rest)
@@ -99,7 +104,7 @@ class App:
             Route(pages.WHOAMI, pages.whoami, auth=Auth.REQUIRED, cookies=True),
             *(Route(path, pages.setup) for path in pages.SETUP),
             *(
-                Mount(route.prefix, ProviderPipeline(route, services), route.dialect)
+                Mount(route, ProviderPipeline(route, services))
                 for route in services.provider_routes
             ),
         )
@@ -136,7 +141,7 @@ class App:
             raise Refusal(
                 404, "not_found", f"Nothing is served at this path. Try {Pages.DISCOVERY}."
             )
-        call.route, call.dialect = entry.path, entry.dialect
+        call.route, call.dialect = entry.path, entry.dialect_for(rest)
         entry.check(request, rest)
         if entry.auth is Auth.REQUIRED:
             call.identity = await self.sign_in.identify(call, cookies=entry.cookies)

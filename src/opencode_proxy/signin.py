@@ -33,6 +33,7 @@ class Call:
 
     request: Request
     defer: Defer
+    # The error format of the route (and endpoint) the request names.
     dialect: Dialect = Dialect.WORKER
     route: str = ""
     endpoint: str | None = None

@@ -454,6 +454,13 @@ def test_refusals_speak_each_providers_error_format(app: App, access: LocalAcces
         send(app, access, "/google-ai-studio/v1beta/openai/chat/completions", unserved)
     )
     assert compat_google["error"]["code"] == "model_not_allowed"
+    # A refusal before the endpoint is matched still speaks the endpoint's format.
+    gemini_openai = "/google-ai-studio/v1beta/openai/chat/completions"
+    unsigned_compat = cpython.call(app, "POST", ORIGIN + gemini_openai, {}, unserved)
+    assert body_of(unsigned_compat)["error"]["code"] == "missing_token"
+    assert body_of(unsigned_compat)["error"]["type"] == "authentication_error"
+    unsigned_native = cpython.call(app, "POST", ORIGIN + GEMINI + ":generateContent", {}, b"{}")
+    assert body_of(unsigned_native)["error"]["status"] == "UNAUTHENTICATED"
     unsigned = cpython.call(app, "POST", ORIGIN + "/anthropic/v1/messages", {}, SONNET)
     assert unsigned.status == 401
     assert body_of(unsigned)["error"]["type"] == "authentication_error"
