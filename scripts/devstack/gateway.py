@@ -131,9 +131,6 @@ class FakeGateway(LocalHttpServer):
                 if lookup := URL_LOOKUP.fullmatch(urlsplit(self.headers.get("mf-url", "")).path):
                     self._answer_url_lookup(*lookup.groups())
                     return
-                if lookup := URL_LOOKUP.fullmatch(parts.path):
-                    self._answer_url_lookup(*lookup.groups())
-                    return
                 segments = parts.path.split("/", 5)
                 if len(segments) < 5 or segments[1] != "v1" or segments[2] != ACCOUNT:
                     self.send_error(404, "not an AI Gateway path")

@@ -74,8 +74,8 @@ class Discovery:
     ) -> dict[str, Any]:
         """The served config: compiled providers (`compiled`, by default config-src's as
         built) with the catalog models config-src takes, each provider's `whitelist` set
-        to exactly its served models, and only these providers enabled. config-src's own
-        model entries always win."""
+        to exactly its served models, and only these providers enabled. A model config-src
+        lists takes the catalog's entry with config-src's own fields over it."""
         config: dict[str, Any] = copy.copy(
             self.document["config"] if compiled is None else compiled
         )

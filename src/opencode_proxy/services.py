@@ -12,8 +12,8 @@ from functools import cached_property
 
 from .access import CERTS_PATH, AccessPolicy, AccessVerifier
 from .catalog import DEFAULT_URL, CatalogStore
-from .discovery import Discovery
-from .endpoints import ProviderRoute, provider_routes
+from .discovery import CompiledConfigError, Discovery
+from .endpoints import BadEndpoint, ProviderRoute, provider_routes
 from .http import Request
 from .identity import UserMap
 from .keys import KeySet
@@ -34,9 +34,11 @@ class Services:
         self.platform = platform
         self.catalog = CatalogStore(platform.cache, platform.clock)
         self.user_map = UserMap(platform.users)
-        self.provider_routes: tuple[ProviderRoute, ...] = provider_routes(
-            discovery.document.get("endpoints", {})
-        )
+        try:
+            routes = provider_routes(discovery.document.get("endpoints", {}))
+        except BadEndpoint as exc:  # the build checks them: this copy was edited by hand
+            raise CompiledConfigError(f"opencode.json endpoints: {exc}") from None
+        self.provider_routes: tuple[ProviderRoute, ...] = routes
 
     @cached_property
     def access(self) -> AccessVerifier:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import platform
+from pathlib import Path
 
 import pytest
 
 import build_config
 from devstack.access import LocalAccess
+from opencode_proxy.discovery import CompiledConfigError
 from opencode_proxy.http import Response
 from opencode_proxy.router import App
 from support import cpython
@@ -129,3 +131,13 @@ def test_an_unusable_public_origin_falls_back_to_the_host_privately() -> None:
     )
     assert response.status == 200
     assert header(response, "cache-control") == "private, max-age=300"
+
+
+def test_a_hand_edited_endpoint_in_the_compiled_config_is_a_config_error(tmp_path: Path) -> None:
+    # The build refuses such an endpoint; a copy edited after it must not crash each request.
+    document = cpython.shipped_config()
+    document["endpoints"] = {"openai": [{"method": "POST", "path": "no-slash", "model": "body"}]}
+    compiled = tmp_path / "opencode.json"
+    compiled.write_text(json.dumps(document))
+    with pytest.raises(CompiledConfigError, match=r"opencode\.json endpoints: 'no-slash' must be"):
+        cpython.make_app(LocalAccess(), compiled=compiled)
