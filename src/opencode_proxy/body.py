@@ -13,7 +13,6 @@ then read by Python's parser when the body is small, by the runtime's when not.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -103,7 +102,7 @@ async def body_models(
         raise Refusal(413, "body_too_large", message) from None
     except OSError:  # the client went away, or sent a body that cannot be read
         raise Refusal(400, "bad_body", "The request body could not be read.") from None
-    forwarded = dataclasses.replace(request, body=got.payload)
+    forwarded = request.with_body(got.payload)
     large = endpoint.model == "body" and len(got.data) > PYTHON_PARSE_LIMIT
     if large and spellings(got.data) <= 1:
         model = await native(got.payload)

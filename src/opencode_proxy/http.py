@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ class Request:
         object.__setattr__(self, "query", parts.query)
         # Scheme and host[:port] as the client reached the Worker.
         object.__setattr__(self, "origin", f"{parts.scheme}://{host}")
+
+    def with_body(self, body: object) -> Request:
+        """The same request carrying `body`; the URL is not split again."""
+        changed = copy.copy(self)
+        object.__setattr__(changed, "body", body)
+        return changed
 
 
 @dataclass(frozen=True, slots=True)
