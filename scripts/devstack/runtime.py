@@ -215,7 +215,7 @@ class LocalWorker(Service):
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise LocalRuntimeError(f"workerd exited early:\n{self.log_tail()}")
+                raise LocalRuntimeError(f"miniflare exited early:\n{self.log_tail()}")
             try:
                 if self.ready_path is None:
                     socket.create_connection(("127.0.0.1", self.port), timeout=5).close()

@@ -282,11 +282,14 @@ def test_another_sites_page_cannot_spend_as_a_signed_in_engineer(
     worker: LocalWorker, token: str, gateway: FakeGateway, headers: dict[str, str]
 ) -> None:
     cookie = {"cookie": f"CF_Authorization={token}"}
-    for sent in ({**cookie, **headers}, {**cookie, **headers, "cf-access-token": token}):
+    # The cookie alone signs nothing in; with the token too, the other site is refused.
+    attempts = [({**cookie, **headers}, 401, "missing_token")]
+    attempts.append(({**cookie, **headers, "cf-access-token": token}, 403, "cross_site"))
+    for sent, status, refusal in attempts:
         response = httpx.post(
             f"{worker.url}/openai/v1/responses", content=served.OPENAI, headers=sent
         )
-        assert response.status_code in (401, 403), response.text
+        assert (response.status_code, response.headers["x-proxy-error"]) == (status, refusal)
         assert token not in response.text
     assert gateway.seen == []
 
