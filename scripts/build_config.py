@@ -27,6 +27,7 @@ from opencode_proxy.models_dev import model_entry
 from toolkit import config_schema as schema
 from toolkit import opencode_cli
 from toolkit.worker_files import write_atomically
+from toolkit.wrangler_config import production_config, user_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = ROOT / "config-src"
@@ -36,7 +37,7 @@ TOKEN_HEADER = "cf-access-token"  # noqa: S105 (a header name, not a secret)
 # OpenCode's built-in agents, which commands may name without defining.
 BUILTIN_AGENTS = frozenset({"build", "plan", "general"})
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
-KNOWN_DIRS = ("providers", "mcp", "agents", "commands")
+KNOWN_DIRS = ("providers", "mcp", "agents", "commands", "groups")
 KNOWN_FILES = ("opencode.toml", "auth.toml", "permission.toml")
 
 T = TypeVar("T")
@@ -227,6 +228,7 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
     mcp = sources.load_dir("mcp", _table)
     agents = sources.load_dir("agents", _model(schema.Agent))
     commands = sources.load_dir("commands", _model(schema.Command))
+    groups = sources.load_dir("groups", _model(schema.Group))
 
     if root is not None:
         for key in ("model", "small_model"):
@@ -238,6 +240,11 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
     for name, agent in agents.items():
         if agent.model and agent.model.partition("/")[0] not in providers:
             sources.problem(src / "agents" / f"{name}.toml", "model", "unknown provider")
+    for name, group in groups.items():
+        for provider_id in sorted(set(group.providers) - set(providers)):
+            sources.problem(
+                src / "groups" / f"{name}.toml", f"providers.{provider_id}", "unknown provider"
+            )
     for name, command in commands.items():
         if command.agent and command.agent not in agents and command.agent not in BUILTIN_AGENTS:
             sources.problem(src / "commands" / f"{name}.toml", "agent", "unknown agent")
@@ -285,6 +292,11 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
         for endpoint in provider.endpoints:
             endpoints.setdefault(provider.route, []).append(endpoint.model_dump())
     document["endpoints"] = endpoints
+    # Who gets which models beyond the default menu; read by the Worker, never served.
+    document["groups"] = {name: group.model_dump() for name, group in groups.items()}
+    brake = user_limit(production_config())
+    if brake is not None:
+        document["rate_limit"] = brake
     check_with_opencode(document, sources)
     if sources.problems:
         raise BuildError(sources.problems)

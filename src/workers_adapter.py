@@ -17,6 +17,7 @@ import js
 import pyodide
 from pyodide.ffi import JsException, JsProxy, jsnull, to_js
 
+from opencode_proxy.brake import BINDING
 from opencode_proxy.dialects import Dialect, render
 from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response
@@ -143,6 +144,21 @@ class GatewayUrls:
         return self._urls[key]
 
 
+class RateLimiter:
+    """The `RateLimit` port on the brake's [[ratelimits]] binding."""
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+
+    async def __call__(self, key: str) -> bool:
+        binding = _binding(self._env, BINDING, "[[ratelimits]]")
+        try:
+            outcome = await binding.limit(_js_object({"key": key}))
+        except JsException as exc:
+            raise OSError(f"rate limit check failed: {exc}") from None
+        return bool(outcome.success)
+
+
 class WebCryptoRs256:
     """The `Rs256` port on `crypto.subtle`."""
 
@@ -186,6 +202,7 @@ def _get_services(env: Any) -> Services:
             gateway_url=GatewayUrls(env),
             read_body=read_body,
             native_model=native_model,
+            rate_limit=RateLimiter(env),
             log_line=js.console.log,
             runtime={"python": platform.python_version(), "pyodide": pyodide.__version__},
         )

@@ -1,8 +1,11 @@
-"""A local stand-in for Cloudflare Access: signing keys, a certs endpoint, token minting.
+"""A local stand-in for Cloudflare Access: signing keys, a certs endpoint, get-identity,
+token minting.
 
 Used by the tests and the local dev stack, never deployed. The certs endpoint
 serves `/cdn-cgi/access/certs` on 127.0.0.1 like a real team domain does, counts
-its requests, and can be told to fail, so key rotation and outages can be tested.
+its requests, and can be told to fail, so key rotation and outages can be tested;
+`/cdn-cgi/access/get-identity` answers a valid token's identity with the groups set
+for its email.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack.server import LocalHttpServer, QuietHandler
-from opencode_proxy.access import CERTS_PATH
+from opencode_proxy.access import ACCESS_COOKIE, CERTS_PATH
+from opencode_proxy.membership import GET_IDENTITY_PATH
 
 
 def _b64url_uint(value: int) -> str:
@@ -108,6 +112,11 @@ class LocalAccess(LocalHttpServer):
     failure: int | str | None = None
     certs_requests: int = 0
     last_request_at: float = float("-inf")  # time.monotonic() of the last certs request
+    # get-identity: each person's IdP groups, by email; how often it was asked; and a
+    # status (or "junk", or "down" for the in-process fetch) to fail with instead.
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    identity_requests: int = 0
+    identity_failure: int | str | None = None
 
     @property
     def origin(self) -> str:
@@ -117,11 +126,66 @@ class LocalAccess(LocalHttpServer):
     def certs_document(self) -> dict[str, Any]:
         return {"keys": [key.jwk() for key in self.published]}
 
+    def identity_answer(self, cookie: str) -> tuple[int, bytes]:
+        """What get-identity answers the `Cookie` header `cookie`: the identity of the
+        person whose valid token it carries (as Access shapes it, groups as objects), or
+        a 401 like Access's when the token is missing, forged or expired."""
+        self.identity_requests += 1
+        if self.identity_failure == "junk":
+            return 200, b"<html>sign in</html>"
+        if isinstance(self.identity_failure, int):
+            return self.identity_failure, b"{}"
+        token = next(
+            (
+                v
+                for n, _, v in (p.strip().partition("=") for p in cookie.split(";"))
+                if n == ACCESS_COOKIE
+            ),
+            "",
+        )
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = next(k for k in self.published if k.kid == kid)
+            claims = jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=["RS256"],
+                options={"verify_aud": False},
+            )
+        except (jwt.InvalidTokenError, StopIteration):
+            return 401, json.dumps({"err": "no valid session"}).encode()
+        email = claims.get("email", "")
+        identity = {
+            "id": claims.get("sub"),
+            "name": email.partition("@")[0],
+            "email": email,
+            "user_uuid": claims.get("sub"),
+            "idp": {"id": "local-idp", "type": "saml"},
+            "groups": [
+                {
+                    "id": uuid.uuid5(uuid.NAMESPACE_DNS, g).hex,
+                    "name": g,
+                    "email": f"{g}@example.com",
+                }
+                for g in self.groups.get(email, [])
+            ],
+            "identity_nonce": claims.get("identity_nonce"),
+        }
+        return 200, json.dumps(identity).encode()
+
     def handler(self) -> type[BaseHTTPRequestHandler]:
         access = self
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
+                if self.path.split("?")[0] == GET_IDENTITY_PATH:
+                    status, body = access.identity_answer(self.headers.get("cookie", ""))
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if self.path.split("?")[0] != CERTS_PATH:
                     self.send_error(404)
                     return

@@ -16,6 +16,7 @@ import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
@@ -77,6 +78,11 @@ class DevStack(Service):
     def url(self) -> str:
         return self.worker.url
 
+    @property
+    def auth(self) -> dict[str, Any]:
+        """Discovery's `auth` as the stack serves it (its login command is the dev one)."""
+        return {**build_config.compile_config()["auth"], "command": self.login_command()}
+
     def login_command(self) -> list[str]:
         return [sys.executable, "-m", "devstack.dev_token", "--state", str(self.state)]
 
@@ -97,7 +103,7 @@ class DevStack(Service):
         }
         (self.state / SETTINGS_FILE).write_text(json.dumps(settings) + "\n")
         document = build_config.compile_config()
-        document["auth"]["command"] = self.login_command()
+        document["auth"] = self.auth
         self.worker = LocalWorker(
             self.state,
             gateway_origin=self.gateway.origin,

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from opencode_proxy.endpoints import PREFIXES, BadEndpoint, Endpoint
+from opencode_proxy.identity import NotAnAddress, normalise_email
 
 BASE_URL = "{baseURL}"
 # Set by the Worker from the model menu; config-src says it with `serve` and `hide`.
@@ -202,3 +203,45 @@ class Root(OpenCodeFields):
                         {"key": key, "source": source},
                     )
         return data
+
+
+def _address(value: str) -> str:
+    try:
+        return normalise_email(value)
+    except NotAnAddress as exc:
+        raise PydanticCustomError(
+            "email", "not an email address: {why}", {"why": str(exc)}
+        ) from None
+
+
+def _domain(value: str) -> str:
+    return _address(f"x@{value}").partition("@")[2]
+
+
+class GroupModels(BaseModel):
+    """`[providers.<id>]` in a group file: patterns of that provider's models."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    serve: list[Text] = Field(default_factory=list)
+    hide: list[Text] = Field(default_factory=list)
+
+
+class Group(BaseModel):
+    """`config-src/groups/<name>.toml`: who is in the group and what its menu changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    access_groups: list[Text] = Field(default_factory=list)
+    emails: list[Annotated[StrictStr, AfterValidator(_address)]] = Field(default_factory=list)
+    email_domains: list[Annotated[StrictStr, AfterValidator(_domain)]] = Field(default_factory=list)
+    replace_default: bool = False
+    providers: dict[str, GroupModels] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_members(self) -> Group:
+        if not (self.access_groups or self.emails or self.email_domains):
+            raise PydanticCustomError(
+                "members", "name its members: access_groups, emails or email_domains"
+            )
+        return self

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from opencode_proxy.brake import BINDING as BRAKE_BINDING
 from toolkit.worker_files import ROOT
 
 WRANGLER_TOML = ROOT / "wrangler.toml"
@@ -28,6 +29,16 @@ def production_config(path: Path = WRANGLER_TOML) -> dict[str, Any]:
 def production_vars(path: Path = WRANGLER_TOML) -> dict[str, str]:
     """wrangler.toml's [vars], as the deployed Worker reads them."""
     return {str(k): str(v) for k, v in production_config(path).get("vars", {}).items()}
+
+
+def user_limit(config: dict[str, Any]) -> dict[str, int] | None:
+    """The per-person brake's limit and period, from the [[ratelimits]] binding the
+    Worker counts with (None when wrangler.toml has none)."""
+    for limit in config.get("ratelimits", []):
+        if limit.get("name") == BRAKE_BINDING:
+            simple = limit.get("simple", {})
+            return {"limit": int(simple["limit"]), "period": int(simple["period"])}
+    return None
 
 
 def placeholders(config: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import math
 import re
@@ -20,7 +21,7 @@ from typing import Any
 
 import jwt
 
-from .identity import Identity, NotAnAddress, service_identity, user_identity
+from .identity import Identity, NotAnAddress, group_names, service_identity, user_identity
 from .keys import KeySet
 from .ports import Clock, Rs256
 from .refusal import Refusal
@@ -85,6 +86,8 @@ class AccessPolicy:
     audience: str
     user_id_key: str
     allow_service_tokens: bool = False
+    # The token claim that lists the caller's groups (GROUPS_FROM = "claim:<name>").
+    groups_claim: str | None = None
 
 
 class AccessVerifier:
@@ -207,9 +210,16 @@ class AccessVerifier:
         email = claims.get("email")
         if isinstance(email, str) and email.strip():
             try:
-                return user_identity(self.policy.user_id_key, email)
+                identity = user_identity(self.policy.user_id_key, email)
             except NotAnAddress as exc:
                 raise _invalid("email", f"The token's email is not an address: {exc}.") from None
+            nonce = claims.get("identity_nonce")
+            claim = self.policy.groups_claim
+            return dataclasses.replace(
+                identity,
+                nonce=nonce if isinstance(nonce, str) and nonce else None,
+                claimed_groups=group_names(claims.get(claim)) if claim else (),
+            )
         common_name = claims.get("common_name")
         if isinstance(common_name, str) and common_name.strip():
             if self.policy.allow_service_tokens:

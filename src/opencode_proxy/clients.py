@@ -19,6 +19,10 @@ from typing import Any
 
 from .menu import BASE_URL_PLACEHOLDER, route_of
 
+# OpenCode's remote_config: the caller's own menu, laid over discovery on every start.
+OPENCODE_PATH = "/setup/opencode"
+# The header OpenCode sends its stored token in (config-src's providers use it too).
+TOKEN_HEADER = "cf-access-token"  # noqa: S105 (a header name)
 CLAUDE_CODE_PATH = "/setup/claude-code"
 # The same settings for IT's managed drop-in, where Claude Code also honours exact matching.
 CLAUDE_CODE_MANAGED_PATH = "/setup/claude-code-managed"
@@ -30,26 +34,34 @@ CLAUDE_CODE_ALIAS = f"alias claude='claude --settings {CLAUDE_CODE_FILE}'"
 CLAUDE_CODE_MANAGED_DIR = "/etc/claude-code/managed-settings.d"
 CODEX_PROFILE = "opencode-proxy"
 CODEX_FILE = f"~/.codex/{CODEX_PROFILE}.config.toml"
+# User agents of the provider SDKs: Python and TypeScript (Anthropic, OpenAI), google-genai.
+_SDKS = ("anthropic/", "openai/", "google-genai-sdk/", "google-genai/", "ai-sdk/")
 # Fails on any answer but a 2xx, a redirect (Access's login) included.
 _FETCH = "curl -fsSL --max-redirs 0"
 
 
-def setup_commands(origin: str) -> dict[str, list[str]]:
+def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]:
     """The shell commands that set each client up for this origin, as the README and the
-    page show them."""
+    page show them. A personal setup is fetched with the person's token (through
+    stdin, never in a command line), so it carries their own menu; IT's managed one,
+    for everyone, carries the default menu."""
     claude, managed_url = f"{origin}{CLAUDE_CODE_PATH}", f"{origin}{CLAUDE_CODE_MANAGED_PATH}"
     managed = f"{CLAUDE_CODE_MANAGED_DIR}/opencode-proxy.json"
+    signed = (
+        f"printf '{TOKEN_HEADER}: %s\\n' \"$({shlex.join(token_command(auth, origin))})\" "
+        f"| {_FETCH} -H @-"
+    )
     return {
         "opencode": [f"opencode auth login {origin}", "opencode"],
         "claude-code": [
-            f"mkdir -p ~/.claude && {_FETCH} {claude} -o {CLAUDE_CODE_FILE}",
+            f"mkdir -p ~/.claude && {signed} {claude} -o {CLAUDE_CODE_FILE}",
             f"claude --settings {CLAUDE_CODE_FILE}",
         ],
         "claude-code-managed": [
             f"sudo mkdir -p {CLAUDE_CODE_MANAGED_DIR} && sudo {_FETCH} {managed_url} -o {managed}",
         ],
         "codex": [
-            f"mkdir -p ~/.codex && {_FETCH} {origin}{CODEX_PATH} -o {CODEX_FILE}",
+            f"mkdir -p ~/.codex && {signed} {origin}{CODEX_PATH} -o {CODEX_FILE}",
             f"codex --profile {CODEX_PROFILE}",
         ],
     }
@@ -78,6 +90,44 @@ def _pick(preferred: str, provider: str, served: Sequence[str]) -> str | None:
     if prefix == provider and model in served:
         return model
     return served[0] if served else None
+
+
+def remote_config(auth: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    """Discovery's `remote_config`: OpenCode fetches it on every start, its stored token
+    in the header, and lays the answer over the served config."""
+    return {"url": origin + OPENCODE_PATH, "headers": {TOKEN_HEADER: f"{{env:{auth['env']}}}"}}
+
+
+def opencode_remote_config(config: Mapping[str, Any]) -> bytes:
+    """The caller's menu for OpenCode's `remote_config`. OpenCode merges objects key by
+    key and replaces arrays, so each `whitelist` here replaces discovery's: the caller
+    sees exactly their own models, and defaults that are on their menu."""
+    providers = config.get("provider", {})
+    served = {pid: list(p.get("whitelist", [])) for pid, p in providers.items()}
+    answer: dict[str, Any] = {
+        "provider": {
+            pid: {"models": p.get("models", {}), "whitelist": served[pid]}
+            for pid, p in providers.items()
+        },
+        "enabled_providers": sorted(providers),
+    }
+    for key in ("model", "small_model"):
+        choice = _default(str(config.get(key, "")), served)
+        if choice is not None:
+            answer[key] = choice
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _default(preferred: str, served: Mapping[str, list[str]]) -> str | None:
+    """`provider/model` when it is served, else the first model served by that provider,
+    else by any."""
+    provider, _, model = preferred.partition("/")
+    if model in served.get(provider, ()):
+        return preferred
+    for pid in (provider, *served):
+        if served.get(pid):
+            return f"{pid}/{served[pid][0]}"
+    return None
 
 
 def claude_code_settings(
@@ -147,22 +197,37 @@ def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: st
     return ("\n".join(lines) + "\n").encode()
 
 
+def client_of(user_agent: str) -> str:
+    """Which kind of client sent a request, from its user agent: "opencode",
+    "claude-code", "codex", "sdk" (a provider SDK) or "other"."""
+    agent = user_agent.lower()
+    if agent.startswith("opencode/"):
+        return "opencode"
+    if "claude-cli" in agent or "claude-code" in agent:
+        return "claude-code"
+    if "codex" in agent:
+        return "codex"
+    if any(sdk in agent for sdk in _SDKS):
+        return "sdk"
+    return "other"
+
+
 def login_hint(user_agent: str, auth: Mapping[str, Any], origin: str) -> str:
     """What the client that got a 401 should do, in its own terms."""
-    agent = user_agent.lower()
+    client = client_of(user_agent)
     command = shlex.join(token_command(auth, origin))
-    if agent.startswith("opencode/"):
+    if client == "opencode":
         return (
             f"Run `opencode auth login {origin}`, then restart OpenCode: it reads the "
             "token only when it starts."
         )
-    if "claude-cli" in agent or "claude-code" in agent:
+    if client == "claude-code":
         return (
             f"Claude Code runs its apiKeyHelper (`{command}`) again after a 401; if this "
             f"persists, run that command yourself to sign in, or reinstall the settings "
             f"from {origin}{CLAUDE_CODE_PATH}."
         )
-    if "codex" in agent:
+    if client == "codex":
         return (
             f"Codex runs its auth command (`{command}`) again after a 401; if this "
             f"persists, run that command yourself to sign in, or reinstall the settings "

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
-from .menu import BASE_URL_PLACEHOLDER, CatalogRule, Menu, served_models
+from .clients import remote_config
+from .groups import Groups
+from .menu import BASE_URL_PLACEHOLDER, CatalogRule, Menu, candidate_models
 
 DISCOVERY_PATH = "/.well-known/opencode"
 # The build lays the compiled config beside the package (build/worker/opencode.json).
@@ -35,11 +37,12 @@ class Discovery:
     """Renders the discovery document, `{baseURL}` replaced by the request's origin where
     config-src wrote it, and nowhere in the catalog's data.
 
-    What depends on the catalog is computed once per catalog version, and the
-    document once per origin and version.
+    What depends on the catalog is computed once per catalog version (and set of
+    groups), and the document once per origin and version.
     """
 
     _CACHE_SIZE = 16
+    _MENUS = 64
 
     def __init__(self, document: dict[str, Any]) -> None:
         for key in ("auth", "config"):
@@ -48,10 +51,12 @@ class Discovery:
         self.document = document
         # Per provider, which catalog models config-src serves (`serve` and `hide` patterns).
         self.catalog_rules: dict[str, Any] = document.get("catalog", {})
+        self.groups = Groups.from_json(document.get("groups", {}))
         self._version: str | None = None
         self._catalog: Catalog | None = None
         self._menu: Menu | None = None
         self._config: dict[str, Any] = {}
+        self._by_groups: OrderedDict[tuple[str, ...], tuple[dict[str, Any], Menu]] = OrderedDict()
         self._rendered: OrderedDict[str, bytes] = OrderedDict()
         self._refresh(None)
 
@@ -70,12 +75,16 @@ class Discovery:
         return cls(document)
 
     def merged_config(
-        self, catalog: Catalog | None, compiled: dict[str, Any] | None = None
+        self,
+        catalog: Catalog | None,
+        compiled: dict[str, Any] | None = None,
+        groups: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """The served config: compiled providers (`compiled`, by default config-src's as
-        built) with the catalog models config-src takes, each provider's `whitelist` set
-        to exactly its served models, and only these providers enabled. A model config-src
-        lists takes the catalog's entry with config-src's own fields over it."""
+        built) with the catalog models config-src takes (for members of `groups`, by the
+        groups' rule), each provider's `whitelist` set to exactly its served models, and
+        only these providers enabled. A model config-src lists takes the catalog's entry
+        with config-src's own fields over it."""
         config: dict[str, Any] = copy.copy(
             self.document["config"] if compiled is None else compiled
         )
@@ -83,7 +92,12 @@ class Discovery:
         providers = {}
         for provider_id, provider in config.get("provider", {}).items():
             rule = CatalogRule.from_json(self.catalog_rules.get(provider_id, {}))
-            models = served_models(provider.get("models", {}), rule.offered(offered), rule)
+            candidates, ids = candidate_models(
+                provider.get("models", {}), rule.offered(offered), rule
+            )
+            if groups:
+                ids = self.groups.menu_ids(provider_id, groups, ids, candidates)
+            models = {model_id: candidates[model_id] for model_id in ids}
             providers[provider_id] = {**provider, "models": models, "whitelist": sorted(models)}
         config["provider"] = providers
         config["enabled_providers"] = sorted(providers)
@@ -100,17 +114,33 @@ class Discovery:
         self._menu = Menu.of(config["provider"])
         self._version = version
         self._rendered.clear()
+        self._by_groups.clear()
 
-    def served_config(self, catalog: Catalog | None = None) -> dict[str, Any]:
+    def _for(self, groups: tuple[str, ...]) -> tuple[dict[str, Any], Menu]:
+        """The served config and menu of the members of `groups` (refreshed first)."""
+        if not groups:
+            assert self._menu is not None
+            return self._config, self._menu
+        found = self._by_groups.get(groups)
+        if found is None:
+            config = self.merged_config(self._catalog, groups=groups)
+            found = self._by_groups[groups] = (config, Menu.of(config["provider"]))
+            if len(self._by_groups) > self._MENUS:
+                self._by_groups.popitem(last=False)
+        return found
+
+    def served_config(
+        self, catalog: Catalog | None = None, groups: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         """The served config (as merged_config), computed once per catalog version."""
         self._refresh(catalog)
-        return self._config
+        return self._for(groups)[0]
 
-    def menu(self, catalog: Catalog | None = None) -> Menu:
-        """The served models by proxy route, as discovery lists them."""
+    def menu(self, catalog: Catalog | None = None, groups: tuple[str, ...] = ()) -> Menu:
+        """The served models by proxy route, as discovery (or, for members of `groups`,
+        their remote config) lists them."""
         self._refresh(catalog)
-        assert self._menu is not None
-        return self._menu
+        return self._for(groups)[1]
 
     def render(self, origin: str, catalog: Catalog | None = None) -> bytes:
         """The document as JSON bytes for a client that reached the Worker at `origin`."""
@@ -122,6 +152,8 @@ class Discovery:
         compiled = _substituted(self.document["config"], origin)
         served = {
             "auth": _substituted(self.document["auth"], origin),
+            # Everyone gets this document; each caller's own menu comes from here.
+            "remote_config": remote_config(self.document["auth"], origin),
             "config": self.merged_config(self._catalog, compiled),
         }
         rendered = json.dumps(served, ensure_ascii=False, separators=(",", ":")).encode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
@@ -74,6 +75,15 @@ GATEWAY_PREFIX = "cf-aig-"
 # Dropped wherever they appear in a name: the gateway's own headers and browser metadata.
 _REMOVED_PARTS = (GATEWAY_PREFIX, "sec-fetch-")
 METADATA_LIMIT = 5
+# Where each client sends its session id: OpenCode 1.18.34+, OpenCode 1.18.33, Claude
+# Code, Codex CLI. The first one present names the session in `cf-aig-metadata`.
+SESSION_HEADERS = (
+    "x-opencode-session-id",
+    "x-session-id",
+    "x-claude-code-session-id",
+    "session_id",
+)
+_SESSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def gateway_metadata(entries: Mapping[str, str | int | float | bool]) -> str:
@@ -86,6 +96,15 @@ def gateway_metadata(entries: Mapping[str, str | int | float | bool]) -> str:
         if not isinstance(value, str | int | float | bool):
             raise ValueError(f"cf-aig-metadata value for {key!r} must be a scalar")
     return json.dumps(dict(entries), separators=(",", ":"), ensure_ascii=True)
+
+
+def session_of(headers: Mapping[str, str]) -> str | None:
+    """The client's session id, when it sends one that looks like an id (opaque, short)."""
+    for name in SESSION_HEADERS:
+        value = headers.get(name, "").strip()
+        if value:
+            return value if _SESSION_ID.fullmatch(value) else None
+    return None
 
 
 def outbound_query(query: str) -> str:

@@ -26,12 +26,20 @@ class Identity:
     """Who is calling. `label` (email or service name) only ever goes to the user map.
 
     `legacy_id` is the id the previous normalisation gave this person, when it differs.
+    `nonce` is the token's `identity_nonce` (it changes when Access's view of the person
+    does); `claimed_groups` the groups a token claim named, when one is configured.
     """
 
     user_id: str
     kind: Literal["user", "service"]
     label: str
     legacy_id: str | None = None
+    nonce: str | None = None
+    claimed_groups: tuple[str, ...] = ()
+
+    @property
+    def email(self) -> str | None:
+        return self.label if self.kind == "user" else None
 
 
 class NotAnAddress(ValueError):
@@ -107,6 +115,14 @@ def user_identity(key: str, email: str) -> Identity:
     user_id = anonymous_id(key, normalised)
     legacy_id = anonymous_id(key, legacy_normalise_email(email))
     return Identity(user_id, "user", normalised, None if legacy_id == user_id else legacy_id)
+
+
+def group_names(value: object) -> tuple[str, ...]:
+    """Group names as Access's get-identity (`[{"id", "name", "email"}]`) or an IdP claim
+    (`["name", ...]`, or one name) lists them; anything else names no group."""
+    items = value if isinstance(value, list) else [value]
+    names = (item.get("name") if isinstance(item, dict) else item for item in items)
+    return tuple(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
 
 
 def service_identity(key: str, common_name: str) -> Identity:

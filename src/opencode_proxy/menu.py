@@ -67,25 +67,30 @@ def overlaid(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str,
     return merged
 
 
-def served_models(
+def candidate_models(
     compiled: Mapping[str, Any], offered: Mapping[str, Any], rule: CatalogRule
-) -> dict[str, Any]:
-    """config-src's models (the catalog's entry of each, with config-src's own fields over
-    it; as compiled when the catalog lacks it), then the catalog models the rule takes,
-    each with a status."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Every model a provider could serve, each with a status, and the ids of its default
+    menu: config-src's models (the catalog's entry of each with config-src's own fields
+    over it; as compiled when the catalog lacks it), then the catalog models the rule
+    takes."""
     models = {
         model_id: overlaid(offered[model_id], rule.pinned.get(model_id, {}))
         if model_id in offered
         else entry
         for model_id, entry in compiled.items()
     }
+    default = list(models)
     for model_id, entry in offered.items():
-        if model_id not in models and rule.takes(model_id):
+        if model_id not in models:
             models[model_id] = entry
-    return {
+            if rule.takes(model_id):
+                default.append(model_id)
+    statused = {
         model_id: entry if "status" in entry else {**entry, "status": SERVED_STATUS}
         for model_id, entry in models.items()
     }
+    return statused, default
 
 
 def route_of(provider: Mapping[str, Any]) -> str | None:

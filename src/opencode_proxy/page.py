@@ -123,13 +123,15 @@ def catalog_state(report: Mapping[str, Any] | None) -> str:
 
 
 class Page:
-    """The HTML page, cached per origin and catalog version; the caller's line per request."""
+    """The HTML page, cached per origin, menu (set of groups) and catalog version; the
+    caller's line per request."""
 
-    _CACHE_SIZE = 16
+    _CACHE_SIZE = 64
 
-    def __init__(self) -> None:
+    def __init__(self, auth: Mapping[str, Any]) -> None:
+        self._auth = auth
         self._version: object = None
-        self._rendered: OrderedDict[str, str] = OrderedDict()
+        self._rendered: OrderedDict[tuple[str, tuple[str, ...]], str] = OrderedDict()
 
     def render(
         self,
@@ -138,14 +140,17 @@ class Page:
         catalog: str,
         version: object,
         caller_id: str | None,
+        groups: tuple[str, ...] = (),
     ) -> bytes:
+        """The page for a caller (None: not signed in) in `groups`, `config` their menu."""
         if version != self._version:
             self._version = version
             self._rendered.clear()
-        template = self._rendered.get(origin)
+        key = (origin, groups)
+        template = self._rendered.get(key)
         if template is None:
-            template = self._template(origin, config)
-            self._rendered[origin] = template
+            template = self._template(origin, config, setup_commands(origin, self._auth))
+            self._rendered[key] = template
             if len(self._rendered) > self._CACHE_SIZE:
                 self._rendered.popitem(last=False)
         if caller_id is None:
@@ -155,12 +160,13 @@ class Page:
             )
         else:
             caller = f"You are signed in. Your anonymous id is <code>{_esc(caller_id)}</code>."
+            if groups:
+                caller += f" Your groups: {_esc(', '.join(groups))}; the models below are theirs."
         return template.replace(_CALLER, caller).replace(_CATALOG, _esc(catalog)).encode()
 
     @staticmethod
-    def _template(origin: str, config: Mapping[str, Any]) -> str:
+    def _template(origin: str, config: Mapping[str, Any], commands: dict[str, list[str]]) -> str:
         providers = config.get("provider", {})
-        commands = setup_commands(origin)
         return (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -6,8 +6,10 @@ from .clients import (
     CLAUDE_CODE_MANAGED_PATH,
     CLAUDE_CODE_PATH,
     CODEX_PATH,
+    OPENCODE_PATH,
     claude_code_settings,
     codex_profile,
+    opencode_remote_config,
 )
 from .discovery import DISCOVERY_PATH
 from .http import Response, bytes_response, json_response
@@ -27,11 +29,11 @@ class Pages:
     DISCOVERY = DISCOVERY_PATH
     HEALTH = "/healthz"
     WHOAMI = "/whoami"
-    SETUP = (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH)
+    SETUP = (OPENCODE_PATH, CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH)
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._page = Page()
+        self._page = Page(services.discovery.document["auth"])
 
     async def discovery(self, call: Call, rest: str) -> Response:
         services = self._services
@@ -58,11 +60,18 @@ class Pages:
         return json_response(200, {"user_id": call.identity.user_id, "kind": call.identity.kind})
 
     async def setup(self, call: Call, rest: str) -> Response:
-        """Claude Code's settings or Codex CLI's profile, for this origin."""
+        """A client's setup for this origin, with the caller's menu (the default menu for a
+        caller without a valid token). OpenCode's remote config always answers 200 JSON:
+        any other answer stops OpenCode from starting, and an expired token must still
+        reach the provider routes' 401 and its login hint."""
         services = self._services
         origin = services.origin_of(call.request)
-        config = services.discovery.served_config(await services.catalog.current())
+        catalog = await services.catalog.current()
+        config = services.discovery.served_config(catalog, call.groups)
         auth = services.discovery.document["auth"]
+        if call.request.path == OPENCODE_PATH:
+            body = opencode_remote_config(config) if call.identity is not None else b"{}"
+            return bytes_response(200, body, cache_control="private, no-store")
         if call.request.path in (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH):
             managed = call.request.path == CLAUDE_CODE_MANAGED_PATH
             settings = claude_code_settings(config, auth, origin, managed=managed)
@@ -82,9 +91,10 @@ class Pages:
         catalog = await services.catalog.current()
         body = self._page.render(
             origin,
-            services.discovery.served_config(catalog),
+            services.discovery.served_config(catalog, call.groups),
             catalog_state(await services.catalog.report()),
             catalog.version if catalog is not None else None,
             call.identity.user_id if call.identity is not None else None,
+            call.groups,
         )
         return page_response(body)

@@ -2,14 +2,14 @@
 
 The router has already applied the limits, checked the path, chosen the error
 format for it and signed the caller in. Here the request must be one of the
-route's endpoints, every model it names must be on the menu, and only then does it
-go to AI Gateway. Listings are answered from the menu and never forwarded.
+route's endpoints and within the caller's request limit, every model it names must
+be on the caller's menu, and only then does it go to AI Gateway. Listings are
+answered from the caller's menu and never forwarded.
 """
 
 from __future__ import annotations
 
 from .body import body_models
-from .discovery import DISCOVERY_PATH
 from .endpoints import ProviderRoute
 from .http import Response
 from .listings import listing
@@ -34,7 +34,10 @@ class ProviderPipeline:
         match = route.match(call.request.method.upper(), rest)
         endpoint = match.endpoint
         call.endpoint = endpoint.label
-        menu = services.discovery.menu(await services.catalog.current())
+        assert call.identity is not None
+        if services.brake is not None:
+            await services.brake.check(call.identity)
+        menu = services.discovery.menu(await services.catalog.current(), call.groups)
         if endpoint.model == "listing":
             return listing(call.dialect, menu.models(route.prefix), match.path_model, route.prefix)
         request = call.request
@@ -51,11 +54,11 @@ class ProviderPipeline:
             )
         for model in models:
             if not menu.allows(route.prefix, model):
-                raise self._not_served(model, menu, services.origin_of(request))
-        assert call.identity is not None
-        return await services.gateway.forward(request, call.identity, route, rest)
+                raise self._not_served(model, menu, services.origin_of(request), call.groups)
+        group = call.groups[0] if call.groups else None
+        return await services.gateway.forward(request, call.identity, route, rest, group=group)
 
-    def _not_served(self, model: str, menu: Menu, origin: str) -> Refusal:
+    def _not_served(self, model: str, menu: Menu, origin: str, groups: tuple[str, ...]) -> Refusal:
         """400, not 403: clients show a 400's message at once, while a 403 sends Claude
         Code and Codex into sign-in retries."""
         prefix = self.route.prefix
@@ -63,10 +66,11 @@ class ProviderPipeline:
         named = ", ".join(served[:_NAMED]) + (
             f" and {len(served) - _NAMED} more" if len(served) > _NAMED else ""
         )
-        offer = f" Served here: {named}." if served else " No model is served here."
+        offer = f" Served to you here: {named}." if served else " No model is served to you here."
+        whose = f"your model menu (groups: {', '.join(groups)})" if groups else "your model menu"
         return Refusal(
             400,
             "model_not_allowed",
-            f"{model!r} is not on this organisation's model menu for /{prefix}.{offer} "
-            f"The whole menu is listed in {origin}{DISCOVERY_PATH}.",
+            f"{model!r} is not on {whose} for /{prefix}.{offer} "
+            f"Your whole menu is shown at {origin}/ .",
         )

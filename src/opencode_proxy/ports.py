@@ -99,6 +99,13 @@ class GatewayUrl(Protocol):
     async def __call__(self, gateway_id: str, provider: str) -> str: ...
 
 
+class RateLimit(Protocol):
+    """Count one request against `key` (the Rate Limiting binding's `limit({key})`): True
+    while under the limit. Raises OSError when the count cannot be had."""
+
+    async def __call__(self, key: str) -> bool: ...
+
+
 # Runs an awaitable after the response is sent (ctx.waitUntil in the Worker).
 Defer = Callable[[Awaitable[None]], None]
 Clock = Callable[[], float]
@@ -120,6 +127,7 @@ class Platform:
     gateway_url: GatewayUrl
     read_body: ReadBody
     native_model: NativeModel
+    rate_limit: RateLimit
     log_line: LogLine
     # What runs the Worker (e.g. {"python": "3.14.2", "pyodide": "314.0.6"}), for /healthz.
     runtime: Mapping[str, str]

@@ -10,8 +10,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+from .clients import client_of
 from .endpoints import ProviderRoute
-from .headers import gateway_metadata, outbound_headers, outbound_query
+from .headers import gateway_metadata, outbound_headers, outbound_query, session_of
 from .http import Request, Response
 from .identity import Identity
 from .ports import Clock, GatewayUrl, LogLine, Upstream
@@ -45,9 +46,14 @@ def _unsafe(why: str) -> Refusal:
 
 
 @functools.lru_cache(maxsize=4096)
-def _metadata(user_id: str) -> str:
-    """The `cf-aig-metadata` value of one user, built once per isolate."""
-    return gateway_metadata({"userId": user_id})
+def _metadata(user_id: str, group: str | None, client: str, session: str | None) -> str:
+    """`cf-aig-metadata`: what AI Gateway's spend limits and policies can key on."""
+    entries = {"userId": user_id, "client": client}
+    if group is not None:
+        entries["group"] = group
+    if session is not None:
+        entries["session"] = session
+    return gateway_metadata(entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,28 +70,43 @@ class Gateway:
     log_line: LogLine
 
     async def forward(
-        self, request: Request, identity: Identity, route: ProviderRoute, rest: str
+        self,
+        request: Request,
+        identity: Identity,
+        route: ProviderRoute,
+        rest: str,
+        *,
+        group: str | None = None,
     ) -> Response:
+        """Send the request on; `group` is the caller's group for attribution."""
         provider = route.provider
         base = await self.gateway_url(self.gateway_id, provider)
         query = outbound_query(request.query)
         url = base.rstrip("/") + route.upstream_path(rest) + (f"?{query}" if query else "")
-        headers = outbound_headers(
-            request.headers, gateway_token=self.token, metadata=_metadata(identity.user_id)
-        )
+        client = client_of(request.headers.get("user-agent", ""))
+        metadata = _metadata(identity.user_id, group, client, session_of(request.headers))
+        headers = outbound_headers(request.headers, gateway_token=self.token, metadata=metadata)
         started = self.timer()
+        said = (identity, group, client, provider, rest)
         try:
             answer = await self.upstream(request.method.upper(), url, headers, request.body)
         except OSError:
-            self._log(identity, provider, rest, 502, started)
+            self._log(*said, 502, started)
             raise Refusal(
                 502, "gateway_unreachable", "AI Gateway could not be reached; try again shortly."
             ) from None
-        self._log(identity, provider, rest, answer.status, started)
+        self._log(*said, answer.status, started)
         return Response(answer.status, upstream=answer.handle)
 
     def _log(
-        self, identity: Identity, provider: str, rest: str, status: int, started: float
+        self,
+        identity: Identity,
+        group: str | None,
+        client: str,
+        provider: str,
+        rest: str,
+        status: int,
+        started: float,
     ) -> None:
         # One line per proxied request; no token, email, query or body ever goes here.
         self.log_line(
@@ -93,6 +114,8 @@ class Gateway:
                 {
                     "event": "proxy",
                     "userId": identity.user_id,
+                    "group": group,
+                    "client": client,
                     "provider": provider,
                     "path": rest or "/",
                     "status": status,

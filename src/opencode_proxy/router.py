@@ -9,6 +9,7 @@ sign-in the route declares, then its handler. Anything refused on the way is a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,8 +35,8 @@ READ_ONLY = frozenset({"GET", "HEAD"})
 
 
 class Auth(Enum):
-    NONE = "none"  # public
-    OPTIONAL = "optional"  # public; a signed-in caller sees a little more
+    NONE = "none"
+    OPTIONAL = "optional"  # answered for everyone; a signed-in caller gets their own
     REQUIRED = "required"
 
 
@@ -52,6 +53,8 @@ class Route:
     # Whether the CF_Authorization cookie may sign in (pages a person opens).
     cookies: bool = False
     methods: frozenset[str] = READ_ONLY
+    # Outside Access: clients fetch it before they have a token, or with an expired one.
+    public: bool = True
 
     def rest(self, path: str) -> str | None:
         return "" if path == self.path else None
@@ -98,11 +101,11 @@ class App:
         self.sign_in = SignIn(services)
         pages = Pages(services)
         self.routes: Sequence[Entry] = (
-            Route("/", pages.page, auth=Auth.OPTIONAL, cookies=True),
+            Route("/", pages.page, auth=Auth.OPTIONAL, cookies=True, public=False),
             Route(pages.DISCOVERY, pages.discovery),
             Route(pages.HEALTH, pages.health),
-            Route(pages.WHOAMI, pages.whoami, auth=Auth.REQUIRED, cookies=True),
-            *(Route(path, pages.setup) for path in pages.SETUP),
+            Route(pages.WHOAMI, pages.whoami, auth=Auth.REQUIRED, cookies=True, public=False),
+            *(Route(path, pages.setup, auth=Auth.OPTIONAL) for path in pages.SETUP),
             *(
                 Mount(route, ProviderPipeline(route, services))
                 for route in services.provider_routes
@@ -112,7 +115,7 @@ class App:
     def public_paths(self) -> list[str]:
         """The paths that must answer without a sign-in (outside Access): clients fetch
         them before they have a token."""
-        return [e.path for e in self.routes if isinstance(e, Route) and e.auth is Auth.NONE]
+        return [e.path for e in self.routes if isinstance(e, Route) and e.public]
 
     async def handle(self, request: Request, defer: Defer) -> Response:
         """Answer one request; a refusal in the route's dialect, an unexpected failure a
@@ -144,12 +147,11 @@ class App:
         call.route, call.dialect = entry.path, entry.dialect_for(rest)
         entry.check(request, rest)
         if entry.auth is Auth.REQUIRED:
-            call.identity = await self.sign_in.identify(call, cookies=entry.cookies)
+            await self.sign_in.identify(call, cookies=entry.cookies)
         elif entry.auth is Auth.OPTIONAL:
-            try:
-                call.identity = await self.sign_in.identify(call, cookies=entry.cookies)
-            except Refusal:
-                call.identity = None  # the page is for everyone; signing in only adds the id
+            # Answered for everyone; signing in only makes it the caller's own.
+            with contextlib.suppress(Refusal):
+                await self.sign_in.identify(call, cookies=entry.cookies)
         return await entry.handler(call, rest)
 
     def _refused(self, call: Call, refusal: Refusal) -> Response:

@@ -11,16 +11,18 @@ import logging
 from functools import cached_property
 
 from .access import CERTS_PATH, AccessPolicy, AccessVerifier
+from .brake import Brake
 from .catalog import DEFAULT_URL, CatalogStore
 from .discovery import CompiledConfigError, Discovery
 from .endpoints import BadEndpoint, ProviderRoute, provider_routes
 from .http import Request
 from .identity import UserMap
 from .keys import KeySet
+from .membership import GroupSource, Membership
 from .ports import Platform
 from .proxy import Gateway
 from .refresh import Refresher
-from .settings import SettingError, Settings, access_team_origin, origin_setting
+from .settings import SettingError, Settings, access_team_origin, groups_claim, origin_setting
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class Services:
             audience=self.settings.require("ACCESS_AUD"),
             user_id_key=self.settings.require("USER_ID_KEY"),
             allow_service_tokens=self.settings.flag("ALLOW_SERVICE_TOKENS"),
+            groups_claim=self._groups_claim,
         )
         platform = self.platform
         keys = KeySet(
@@ -59,6 +62,31 @@ class Services:
             clock=platform.clock,
         )
         return AccessVerifier(policy, keys, clock=platform.clock, rs256=platform.rs256)
+
+    @cached_property
+    def _groups_claim(self) -> str | None:
+        return groups_claim(self.settings.values.get("GROUPS_FROM"))
+
+    @cached_property
+    def membership(self) -> Membership:
+        """config-src's groups, with Access groups from GROUPS_FROM (get-identity at
+        ACCESS_TEAM_DOMAIN by default)."""
+        team = access_team_origin(self.settings.require("ACCESS_TEAM_DOMAIN"))
+        platform = self.platform
+        return Membership(
+            self.discovery.groups,
+            GroupSource(team, self._groups_claim),
+            http_get=platform.http_get,
+            kv=platform.cache,
+            clock=platform.clock,
+            log_line=platform.log_line,
+        )
+
+    @cached_property
+    def brake(self) -> Brake | None:
+        """The per-person limit wrangler.toml's [[ratelimits]] sets, when it sets one."""
+        compiled = self.discovery.document.get("rate_limit")
+        return None if compiled is None else Brake.of(self.platform.rate_limit, compiled)
 
     @cached_property
     def gateway(self) -> Gateway:

@@ -18,6 +18,7 @@ NAMES = (
     "GATEWAY_TOKEN",
     "CATALOG_URL",
     "PUBLIC_ORIGIN",
+    "GROUPS_FROM",
 )
 # Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.
 SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY"})
@@ -68,6 +69,22 @@ def access_team_origin(value: str) -> str:
     Plain http is accepted only for a loopback host, for local stand-ins of Access.
     """
     return origin_setting("ACCESS_TEAM_DOMAIN", value, "a team domain")
+
+
+GET_IDENTITY = "get-identity"
+CLAIM = "claim:"
+
+
+def groups_claim(value: str | None) -> str | None:
+    """GROUPS_FROM as the token claim it names, or None for Access's get-identity."""
+    if value is None or value == GET_IDENTITY:
+        return None
+    claim = value.removeprefix(CLAIM).strip() if value.startswith(CLAIM) else ""
+    if not claim:
+        raise SettingError(
+            "GROUPS_FROM", f"is not {GET_IDENTITY!r} or 'claim:<token claim>' ({value!r})"
+        )
+    return claim
 
 
 def origin_setting(name: str, value: str, what: str = "an https origin") -> str:

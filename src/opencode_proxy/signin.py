@@ -38,6 +38,8 @@ class Call:
     route: str = ""
     endpoint: str | None = None
     identity: Identity | None = None
+    # The config-src groups the caller is in, in name order (their menu depends on them).
+    groups: tuple[str, ...] = ()
 
 
 def refuse_cross_site(request: Request, origins: set[str]) -> None:
@@ -59,10 +61,12 @@ class SignIn:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    async def identify(self, call: Call, *, cookies: bool) -> Identity:
+    async def identify(self, call: Call, *, cookies: bool) -> None:
+        """Set `call.identity` and `call.groups`, or raise the refusal."""
         request = call.request
         try:
-            identity = await self._identify(request, cookies=cookies)
+            token = self._token(request, cookies=cookies)
+            identity = await self._services.access.identify(token)
         except SettingError as exc:
             raise config_error(str(exc)) from None
         except KeysUnavailable:
@@ -81,10 +85,13 @@ class SignIn:
         refuse_cross_site(request, origins)
         if services.user_map.needs_write(identity):
             call.defer(services.user_map.write(identity))
-        return identity
+        try:
+            groups = await services.membership.groups_of(identity, token, call.defer)
+        except SettingError as exc:
+            raise config_error(str(exc)) from None
+        call.identity, call.groups = identity, groups
 
-    async def _identify(self, request: Request, *, cookies: bool) -> Identity:
-        access = self._services.access
+    def _token(self, request: Request, *, cookies: bool) -> str:
         token = extract_token(request.headers, cookies=cookies)
         if token is None:
             raise unauthorized(
@@ -93,7 +100,7 @@ class SignIn:
                 "No Access token. Send it in the cf-access-token header (or "
                 "cf-access-jwt-assertion, or Authorization: Bearer).",
             )
-        return await access.identify(token)
+        return token
 
     def _hint(self, request: Request) -> str:
         """How the client that got a 401 signs in again, in its own terms."""

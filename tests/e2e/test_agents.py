@@ -57,7 +57,7 @@ def token_command(
 def install(stack: DevStack, home: Path, client: str) -> None:
     """Run the served setup commands for `client`, as the README and the page give them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
-    for command in setup_commands(stack.url)[client][:1]:
+    for command in setup_commands(stack.url, stack.auth)[client][:1]:
         done = subprocess.run(
             command, shell=True, env={**env, "HOME": str(home)}, check=False, timeout=60
         )

@@ -59,7 +59,9 @@ def test_a_person_sees_the_commands_for_this_url_and_every_served_model(
 ) -> None:
     page = open_page(browser, stack, width=width)
     commands = page.locator("pre").all_inner_texts()
-    assert commands == [c for group in setup_commands(stack.url).values() for c in group]
+    assert commands == [
+        c for group in setup_commands(stack.url, stack.auth).values() for c in group
+    ]
     cells = page.locator("td code").all_inner_texts()
     for model in served_models(stack):
         assert model in cells, model  # as OpenCode names it

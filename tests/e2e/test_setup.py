@@ -15,6 +15,9 @@ import pytest
 from devstack.server import LocalHttpServer, QuietHandler
 from opencode_proxy.clients import setup_commands
 from support.agents import CLAUDE, CODEX, run
+from support.cpython import shipped_config
+
+SHIPPED_AUTH = shipped_config()["auth"]
 
 LOGIN_PAGE = b"<!doctype html><title>Sign in</title><form>Sign in with your account</form>"
 
@@ -56,7 +59,7 @@ def test_a_login_page_never_becomes_a_settings_file(
     for path, text in previous.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    install = setup_commands(behind_access.origin)[client][0]
+    install = setup_commands(behind_access.origin, SHIPPED_AUTH)[client][0]
     done = subprocess.run(
         install,
         shell=True,
@@ -73,7 +76,7 @@ def test_a_login_page_never_becomes_a_settings_file(
 
 
 def test_every_download_refuses_redirects_and_error_statuses() -> None:
-    for commands in setup_commands("https://ai.example.com").values():
+    for commands in setup_commands("https://ai.example.com", SHIPPED_AUTH).values():
         for command in commands:
             if "curl" in command:
                 assert "curl -fsSL --max-redirs 0 " in command

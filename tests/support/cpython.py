@@ -21,6 +21,7 @@ import build_config
 from devstack.access import LocalAccess
 from opencode_proxy.discovery import Discovery
 from opencode_proxy.http import Request, Response
+from opencode_proxy.membership import GET_IDENTITY_PATH
 from opencode_proxy.ports import (
     BodyRead,
     BodyTooLarge,
@@ -28,6 +29,7 @@ from opencode_proxy.ports import (
     HttpGet,
     LogLine,
     Platform,
+    RateLimit,
     Upstream,
     UpstreamAnswer,
 )
@@ -75,9 +77,15 @@ class CryptographyRs256:
 
 
 def certs_fetch(access: LocalAccess) -> HttpGet:
-    """An `HttpGet` that answers like `access`'s certs endpoint, without a socket."""
+    """An `HttpGet` that answers like `access`'s certs and get-identity endpoints, without
+    a socket."""
 
     async def http_get(url: str, headers: Mapping[str, str], *, timeout: float) -> Fetched:
+        if url == access.origin + GET_IDENTITY_PATH:
+            if access.identity_failure == "down":
+                raise OSError("connection refused")
+            status, body = access.identity_answer(headers.get("cookie", ""))
+            return Fetched(status, {"content-type": "application/json"}, body.decode())
         assert url == f"{access.origin}/cdn-cgi/access/certs"
         access.certs_requests += 1
         if access.failure == "down":
@@ -139,6 +147,18 @@ async def native_model(payload: object) -> str | None:
     return model if isinstance(model, str) else None
 
 
+@dataclass
+class CountingRateLimit:
+    """The `RateLimit` port admitting `limit` requests per key (the period never ends)."""
+
+    limit: int = 1_000_000
+    counts: dict[str, int] = field(default_factory=dict)
+
+    async def __call__(self, key: str) -> bool:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key] <= self.limit
+
+
 def make_app(
     access: LocalAccess,
     *,
@@ -148,8 +168,12 @@ def make_app(
     users: MemoryKV | None = None,
     upstream: Upstream | None = None,
     compiled: Path | None = None,
+    document: dict[str, Any] | None = None,
     log_line: LogLine | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> App:
+    """The core on CPython ports; `compiled` (a file) or `document` instead of the shipped
+    config."""
     values = dict(settings) if settings is not None else default_settings(access)
     ports = Platform(
         cache=cache if cache is not None else MemoryKV(),
@@ -162,10 +186,14 @@ def make_app(
         gateway_url=gateway_url,
         read_body=read_body,
         native_model=native_model,
+        rate_limit=rate_limit or CountingRateLimit(),
         log_line=log_line or print,
         runtime={"python": platform.python_version()},
     )
-    discovery = Discovery(shipped_config()) if compiled is None else Discovery.from_file(compiled)
+    if compiled is not None:
+        discovery = Discovery.from_file(compiled)
+    else:
+        discovery = Discovery(document if document is not None else shipped_config())
     return App(Services(discovery, Settings(values), ports))
 
 

@@ -62,7 +62,7 @@ def test_config_src_can_hide_catalog_models(config_src: Path) -> None:
     models = discovery.merged_config(catalog_of(EXPECTED_OPENAI))["provider"]["openai"]["models"]
     assert set(models) == {"gpt-5", "gpt-5-mini", "gpt-5.1-codex"}
     served = json.loads(discovery.render("https://ai.example.com", catalog_of(EXPECTED_OPENAI)))
-    assert set(served) == {"auth", "config"}
+    assert set(served) == {"auth", "remote_config", "config"}
 
 
 def test_compiled_defaults_serve_when_there_is_no_catalog(config_src: Path) -> None:

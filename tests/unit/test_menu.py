@@ -9,7 +9,7 @@ from typing import Any
 import build_config
 from opencode_proxy.catalog import Catalog
 from opencode_proxy.discovery import Discovery
-from opencode_proxy.menu import CatalogRule, Menu, route_of, served_models
+from opencode_proxy.menu import CatalogRule, Menu, candidate_models, route_of
 
 ORIGIN = "https://ai.example.com"
 ENTRY: dict[str, Any] = {"name": "m", "limit": {"context": 1000, "output": 100}}
@@ -42,8 +42,10 @@ def test_served_config_enables_only_the_served_providers_and_whitelists_their_mo
 def test_serve_and_hide_patterns_choose_catalog_models() -> None:
     offered = {name: ENTRY for name in ("gpt-5.1", "gpt-5.1-mini", "o3", "o3-mini")}
     rule = CatalogRule(serve=("gpt-5.*", "o3*"), hide=("*-mini",))
-    assert set(served_models({"gpt-5": ENTRY}, offered, rule)) == {"gpt-5", "gpt-5.1", "o3"}
-    assert set(served_models({}, offered, CatalogRule())) == set(offered)
+    candidates, default = candidate_models({"gpt-5": ENTRY}, offered, rule)
+    assert set(default) == {"gpt-5", "gpt-5.1", "o3"}
+    assert set(candidates) == {"gpt-5", *offered}  # what a group may add from
+    assert set(candidate_models({}, offered, CatalogRule())[1]) == set(offered)
 
 
 def test_the_menu_is_keyed_by_the_route_each_provider_uses(config_src: Path) -> None:

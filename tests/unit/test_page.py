@@ -22,6 +22,8 @@ from opencode_proxy.page import catalog_state
 from opencode_proxy.router import App
 from support import cpython
 
+SHIPPED_AUTH = cpython.shipped_config()["auth"]
+
 KEY = access_vectors.load_keys()["access-1"]
 BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 EMAIL = "page.reader@example.com"
@@ -69,7 +71,7 @@ def test_the_page_shows_the_login_command_for_this_origin_and_every_served_model
 def test_the_page_shows_every_setup_command_the_readme_gives(app: App) -> None:
     html = page(app)
     readme = (ROOT / "README.md").read_text()
-    for commands in setup_commands("https://ai.example.com").values():
+    for commands in setup_commands("https://ai.example.com", SHIPPED_AUTH).values():
         for command in commands:
             assert f"<code>{escape(command)}</code>" in html, command
             assert command in readme, command

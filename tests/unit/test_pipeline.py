@@ -246,7 +246,7 @@ def test_a_model_off_the_menu_is_a_400_naming_the_model_and_the_menu(
     assert cpython.error_type(response) == "model_not_allowed"
     message = response.body.decode()
     assert repr(model) in message
-    assert f"{ORIGIN}/.well-known/opencode" in message
+    assert f"shown at {ORIGIN}/ " in message  # the page lists the caller's whole menu
     assert upstream.calls == []
 
 

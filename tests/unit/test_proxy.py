@@ -120,15 +120,18 @@ def test_forward_keeps_method_path_query_and_passes_the_answer_on(
         "/v1beta/models/g:streamGenerateContent?alt=sse"
     )
     assert sent_body is body
-    assert dict(headers)["cf-aig-metadata"] == json.dumps(
-        {"userId": IDENTITY.user_id}, separators=(",", ":")
-    )
+    assert json.loads(dict(headers)["cf-aig-metadata"]) == {
+        "userId": IDENTITY.user_id,
+        "client": "other",
+    }
     assert "x-goog-api-key" not in dict(headers)
     assert (response.status, response.upstream) == (429, "provider response object")
     line = json.loads(capsys.readouterr().out)
     assert line == {
         "event": "proxy",
         "userId": IDENTITY.user_id,
+        "group": None,
+        "client": "other",
         "provider": "google-ai-studio",
         "path": "/v1beta/models/g:streamGenerateContent",
         "status": 429,
@@ -180,7 +183,7 @@ def test_a_signed_in_request_is_forwarded_with_the_anonymous_id(access: LocalAcc
     )
     sent = dict(headers)
     user_id = anonymous_id(cpython.USER_ID_KEY, "engineer@example.com")
-    assert json.loads(sent["cf-aig-metadata"]) == {"userId": user_id}
+    assert json.loads(sent["cf-aig-metadata"]) == {"userId": user_id, "client": "other"}
     assert sent["cf-aig-authorization"] == f"Bearer {cpython.GATEWAY_TOKEN}"
     assert "cf-access-token" not in sent
     assert "x-api-key" not in sent

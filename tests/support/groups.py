@@ -1,0 +1,59 @@
+"""A config-src with groups, as the group tests use it at every level.
+
+- `pilot`: members of the Access group "ai-pilot" also get the catalog's gpt-5.1
+  models, which the default menu hides;
+- `contractors`: anyone at contractor.example.com gets only Claude Haiku and
+  gpt-5-mini, instead of the default menu.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import build_config
+
+ROOT = Path(__file__).resolve().parents[2]
+PILOT_GROUP = "ai-pilot"
+PILOT_MODEL = "gpt-5.1-codex"  # a catalog model of tests/fixtures/models_dev.json
+PILOT = "pilot@example.com"
+CONTRACTOR = "dev@contractor.example.com"
+CONTRACTOR_MODELS = {"anthropic": ["claude-haiku-4-5"], "openai": ["gpt-5-mini"]}
+EVERYONE = "someone@example.com"
+
+GROUPS = {
+    "pilot.toml": f"""
+access_groups = ["{PILOT_GROUP}"]
+
+[providers.openai]
+serve = ["gpt-5.1*"]
+""",
+    "contractors.toml": """
+email_domains = ["contractor.example.com"]
+replace_default = true
+
+[providers.anthropic]
+serve = ["claude-haiku-*"]
+
+[providers.openai]
+serve = ["gpt-5-mini"]
+""",
+}
+
+
+def write_config_src(target: Path) -> Path:
+    """The shipped config-src with the groups above, and gpt-5.1 models off the default."""
+    shutil.copytree(ROOT / "config-src", target)
+    openai = target / "providers" / "openai.toml"
+    text = openai.read_text()
+    # Top-level keys go before the first [table], or they would belong to it.
+    head, table, rest = text.partition("\n[")
+    openai.write_text(f'{head}\nhide = ["gpt-5.1*"]\n{table}{rest}')
+    (target / "groups").mkdir()
+    for name, body in GROUPS.items():
+        (target / "groups" / name).write_text(body)
+    return target
+
+
+def compiled(target: Path) -> dict[str, object]:
+    return build_config.compile_config(write_config_src(target))
