@@ -69,7 +69,11 @@ class DevStack(Service):
     port: int = 0
     # The document the models.dev stand-in serves (`scripts/dev --models-dev FILE`).
     models_dev_file: Path = SAMPLE_MODELS_DEV
+    # The organisation's config the Worker serves (tests try groups with their own).
+    config_src: Path = build_config.DEFAULT_SRC
     access: LocalAccess = field(init=False)
+    # Discovery's `auth` as the stack serves it (its login command is the dev one).
+    auth: dict[str, Any] = field(init=False)
     gateway: FakeGateway = field(init=False)
     models_dev: LocalModelsDev = field(init=False)
     worker: LocalWorker = field(init=False)
@@ -78,16 +82,11 @@ class DevStack(Service):
     def url(self) -> str:
         return self.worker.url
 
-    @property
-    def auth(self) -> dict[str, Any]:
-        """Discovery's `auth` as the stack serves it (its login command is the dev one)."""
-        return {**build_config.compile_config()["auth"], "command": self.login_command()}
-
     def login_command(self) -> list[str]:
         return [sys.executable, "-m", "devstack.dev_token", "--state", str(self.state)]
 
-    def token(self, email: str = DEFAULT_EMAIL) -> str:
-        return mint(self.state, email)
+    def token(self, email: str = DEFAULT_EMAIL, **claims: Any) -> str:
+        return mint(self.state, email, **claims)
 
     def start(self) -> DevStack:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -102,8 +101,9 @@ class DevStack(Service):
             "models_dev": str(self.models_dev_file.resolve()),
         }
         (self.state / SETTINGS_FILE).write_text(json.dumps(settings) + "\n")
-        document = build_config.compile_config()
-        document["auth"] = self.auth
+        document = build_config.compile_config(self.config_src)
+        document["auth"]["command"] = self.login_command()
+        self.auth = document["auth"]
         self.worker = LocalWorker(
             self.state,
             gateway_origin=self.gateway.origin,

@@ -95,7 +95,8 @@ class Groups:
     ) -> list[str]:
         """The model ids the members of `names` get from a provider: the rule above,
         applied to its default ids and to every id it could serve (`candidates`)."""
-        chosen = [g for g in self.groups if g.name in set(names)]
+        members_of = set(names)
+        chosen = [g for g in self.groups if g.name in members_of]
         grants = [g.providers.get(provider_id, Grant()) for g in chosen]
         start = [] if any(g.replace_default for g in chosen) else list(default)
         added = [m for m in candidates if any(_matches(g.serve, m) for g in grants)]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,57 +15,8 @@ from devstack.gateway import FakeGateway
 from devstack.providers import answer_text
 from devstack.stack import DEV_USER_ID_KEY, DevStack
 from opencode_proxy.identity import anonymous_id
+from support.agents import OpenCode, logged_in
 from toolkit.worker_files import ROOT
-
-OPENCODE = ROOT / "node_modules" / "opencode-linux-x64" / "bin" / "opencode"
-# Variables that would hand OpenCode credentials or config from outside the test.
-FOREIGN = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY", "CF_ACCESS_TOKEN")
-
-
-@dataclass
-class OpenCode:
-    """The CLI with HOME and the XDG folders inside one temporary directory."""
-
-    home: Path
-
-    def env(self) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if k not in FOREIGN and not k.startswith("OPENCODE")
-        }
-        env.update(
-            HOME=str(self.home),
-            XDG_CONFIG_HOME=str(self.home / ".config"),
-            XDG_DATA_HOME=str(self.home / ".local" / "share"),
-            XDG_CACHE_HOME=str(self.home / ".cache"),
-            XDG_STATE_HOME=str(self.home / ".local" / "state"),
-        )
-        return env
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        work = self.home / "project"
-        work.mkdir(parents=True, exist_ok=True)
-        return subprocess.run(
-            [str(OPENCODE), *args],
-            cwd=work,
-            env=self.env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-
-    def stored_logins(self) -> dict[str, dict[str, str]]:
-        path = self.home / ".local" / "share" / "opencode" / "auth.json"
-        logins: dict[str, dict[str, str]] = json.loads(path.read_text())
-        return logins
-
-
-def logged_in(home: Path, stack: DevStack) -> OpenCode:
-    opencode = OpenCode(home)
-    result = opencode("auth", "login", stack.url)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return opencode
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +67,9 @@ def test_run_gets_the_providers_answer_through_the_worker(
     reached = [seen for seen in gateway.seen if seen.provider == provider]
     assert reached, f"nothing reached {provider}"
     for seen in gateway.seen:
-        assert json.loads(seen.header("cf-aig-metadata") or "{}") == {"userId": user_id}
+        metadata = json.loads(seen.header("cf-aig-metadata") or "{}")
+        assert (metadata["userId"], metadata["client"]) == (user_id, "opencode")
+        assert metadata["session"].startswith("ses_")
         assert token not in repr(seen.headers)
         assert seen.header("cf-access-token") is None
     if provider == "openai":
@@ -201,6 +151,6 @@ def test_a_model_forced_past_the_whitelist_is_refused_in_words_opencode_shows(
     )
     result = opencode("run", "-m", "openai/gpt-4-unserved", "hello")
     output = result.stdout + result.stderr
-    assert "'gpt-4-unserved' is not on this organisation's model menu for /openai" in output
-    assert f"{stack.url}/.well-known/opencode" in output
+    assert "'gpt-4-unserved' is not on your model menu for /openai" in output
+    assert f"shown at {stack.url}/ " in output
     assert not [seen for seen in gateway.seen if seen.body and b"gpt-4-unserved" in seen.body]

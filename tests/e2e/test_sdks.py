@@ -29,7 +29,10 @@ def assert_rewritten(gateway: FakeGateway, stack: DevStack, provider: str) -> No
     for seen in gateway.seen:
         assert seen.provider == provider
         metadata = json.loads(seen.header("cf-aig-metadata") or "{}")
-        assert metadata == {"userId": anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL)}
+        assert metadata == {
+            "userId": anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL),
+            "client": "sdk",
+        }
         for name in ("cf-access-token", "authorization", "x-api-key", "x-goog-api-key"):
             assert seen.header(name) is None, name
         everything = repr(seen.headers)
@@ -155,7 +158,7 @@ def test_a_model_off_the_menu_asked_for_with_an_sdk_is_refused_before_the_gatewa
     assert info.value.status_code == 400
     assert info.value.code == "model_not_allowed"
     assert hidden in str(info.value)
-    assert "/.well-known/opencode" in str(info.value)
+    assert "Your whole menu is shown at" in str(info.value)
     assert gateway.seen == []
 
 

@@ -3,7 +3,7 @@
 - `pilot`: members of the Access group "ai-pilot" also get the catalog's gpt-5.1
   models, which the default menu hides;
 - `contractors`: anyone at contractor.example.com gets only Claude Haiku and
-  gpt-5-mini, instead of the default menu.
+  gpt-4.1-mini (also off the default menu), instead of the default menu.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ PILOT_GROUP = "ai-pilot"
 PILOT_MODEL = "gpt-5.1-codex"  # a catalog model of tests/fixtures/models_dev.json
 PILOT = "pilot@example.com"
 CONTRACTOR = "dev@contractor.example.com"
-CONTRACTOR_MODELS = {"anthropic": ["claude-haiku-4-5"], "openai": ["gpt-5-mini"]}
+CONTRACTOR_MODEL = "gpt-4.1-mini"  # a catalog model of the fixture, off the default menu
+CONTRACTOR_MODELS = {"anthropic": ["claude-haiku-4-5"], "openai": [CONTRACTOR_MODEL]}
 EVERYONE = "someone@example.com"
 
 GROUPS = {
@@ -36,19 +37,20 @@ replace_default = true
 serve = ["claude-haiku-*"]
 
 [providers.openai]
-serve = ["gpt-5-mini"]
+serve = ["gpt-4.1-mini"]
 """,
 }
 
 
 def write_config_src(target: Path) -> Path:
-    """The shipped config-src with the groups above, and gpt-5.1 models off the default."""
+    """The shipped config-src with the groups above, and the gpt-5.1 and gpt-4.1 models
+    off the default menu."""
     shutil.copytree(ROOT / "config-src", target)
     openai = target / "providers" / "openai.toml"
     text = openai.read_text()
     # Top-level keys go before the first [table], or they would belong to it.
     head, table, rest = text.partition("\n[")
-    openai.write_text(f'{head}\nhide = ["gpt-5.1*"]\n{table}{rest}')
+    openai.write_text(f'{head}\nhide = ["gpt-5.1*", "gpt-4.1*"]\n{table}{rest}')
     (target / "groups").mkdir()
     for name, body in GROUPS.items():
         (target / "groups" / name).write_text(body)

@@ -63,7 +63,7 @@ def test_the_client_is_named_from_its_user_agent(agent: str, client: str) -> Non
         ("x-opencode-session-id", "opencode/1.18.34"),
         ("x-session-id", "opencode/1.18.33"),
         ("x-claude-code-session-id", "claude-cli/2.1.328 (external, cli)"),
-        ("session_id", "codex_cli_rs/0.169.0"),
+        ("session-id", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm"),
     ],
 )
 def test_metadata_carries_person_group_client_and_session_within_five_entries(

@@ -22,6 +22,7 @@ from opencode_proxy.router import App
 from support import cpython
 from support.groups import (
     CONTRACTOR,
+    CONTRACTOR_MODEL,
     CONTRACTOR_MODELS,
     EVERYONE,
     PILOT,
@@ -192,13 +193,13 @@ def test_each_person_is_held_to_their_own_menu(app: App, access: LocalAccess) ->
     assert (refused.status, cpython.error_type(refused)) == (400, "model_not_allowed")
     assert "your model menu" in refused.body.decode()
     contractor = token(access, CONTRACTOR)
-    assert chat(app, contractor, "gpt-5-mini").status == 200
+    assert chat(app, contractor, CONTRACTOR_MODEL).status == 200
     refused = chat(app, contractor, "gpt-5")
     message = json.loads(refused.body)["error"]["message"]
     assert refused.status == 400
     # It names the caller's menu and groups, not anyone else's.
     assert "groups: contractors" in message
-    assert "Served to you here: gpt-5-mini." in message
+    assert "Served to you here: gpt-4.1-mini." in message
 
 
 def test_the_remote_config_is_the_callers_menu_and_never_anything_but_200_json(
@@ -307,7 +308,7 @@ def test_claude_code_and_codex_setups_fetched_with_a_token_carry_the_callers_men
     default = json.loads(ask(app, "/setup/claude-code", None).body)
     assert "claude-sonnet-5" in default["availableModels"]
     profile = ask(app, "/setup/codex", contractor).body.decode()
-    assert 'model = "gpt-5-mini"' in profile
+    assert f'model = "{CONTRACTOR_MODEL}"' in profile
     # IT's managed drop-in is for everyone: fetched without a token, the default menu.
     managed = json.loads(ask(app, "/setup/claude-code-managed", None).body)
     assert managed["availableModels"] == default["availableModels"]

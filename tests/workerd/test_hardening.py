@@ -105,7 +105,8 @@ def test_injected_header_lines_cannot_set_gateway_headers(
     (seen,) = gateway.seen
     assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
     assert json.loads(seen.header("cf-aig-metadata") or "") == {
-        "userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER)
+        "userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER),
+        "client": "other",
     }
 
 
@@ -162,7 +163,7 @@ def test_a_model_off_the_menu_never_reaches_the_gateway(
     assert response.status_code in (400, 404), response.text
     assert response.headers["x-proxy-error"] == refusal
     if refusal == "model_not_allowed":
-        assert f"{worker.url}/.well-known/opencode" in response.text
+        assert f"shown at {worker.url}/ " in response.text
     assert gateway.seen == []
 
 

@@ -20,6 +20,7 @@ import pytest
 import access_vectors
 from devstack.gateway import FakeGateway, Reply, Seen
 from devstack.runtime import LocalWorker
+from opencode_proxy.clients import client_of
 from opencode_proxy.identity import anonymous_id
 from support import cpython, served
 
@@ -94,7 +95,11 @@ def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
         assert seen.header(name) == value, name
     assert seen.header("cf-aig-authorization") == f"Bearer {cpython.GATEWAY_TOKEN}"
     metadata = json.loads(seen.header("cf-aig-metadata") or "")
-    assert metadata == {"userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER)}
+    assert metadata == {
+        "userId": anonymous_id(cpython.USER_ID_KEY, cpython.PROXY_USER),
+        "client": client_of(PRESERVED["user-agent"]),
+        "session": PRESERVED["x-session-id"],
+    }
     for name in ("cf-access-token", "cf-aig-skip-cache", *CLIENT_SECRETS):
         if name not in ("cf-aig-authorization", "cf-aig-metadata"):
             assert seen.header(name) is None, name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.runtime import LocalWorker
 from support import cpython
-from toolkit.wrangler_config import production_config
 
 KEY = access_vectors.load_keys()["access-1"]
 
@@ -60,32 +58,3 @@ def test_a_cron_first_isolate_serves_signed_in_requests(
     accepted = httpx.get(f"{cron_first.url}/whoami", headers={"cf-access-token": good})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["kind"] == "user"
-
-
-LIMITED = """
-import js
-from workers import WorkerEntrypoint
-
-
-class Default(WorkerEntrypoint):
-    async def fetch(self, request):
-        outcome = await self.env.LIMITER.limit(js.Object.fromEntries([["key", "someone"]]))
-        return js.Response.new("allowed" if outcome.success else "limited")
-"""
-
-
-def test_a_rate_limit_binding_in_wrangler_toml_is_miniflares_own_simulator(
-    tmp_path: Path,
-) -> None:
-    # The shape wrangler.toml gives [[ratelimits]]; miniflare simulates the binding.
-    wrangler = production_config()
-    wrangler["ratelimits"] = [
-        {"name": "LIMITER", "namespace_id": "1001", "simple": {"limit": 2, "period": 60}}
-    ]
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "entry.py").write_text(LIMITED)
-    with LocalWorker(tmp_path / "state", code=code, wrangler=wrangler, ready_path=None) as limited:
-        answers = [httpx.get(limited.url).text for _ in range(4)]
-    assert answers[:2] == ["allowed", "allowed"]
-    assert answers[2:] == ["limited", "limited"]
