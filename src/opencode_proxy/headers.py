@@ -76,7 +76,7 @@ GATEWAY_PREFIX = "cf-aig-"
 _REMOVED_PARTS = (GATEWAY_PREFIX, "sec-fetch-")
 METADATA_LIMIT = 5
 # Where each client sends its session id: OpenCode 1.18.34+, OpenCode 1.18.33, Claude
-# Code, Codex CLI 0.169 (all measured). The first one present names the session in `cf-aig-metadata`.
+# Code 2.1, Codex CLI 0.169. The first one present is the session in `cf-aig-metadata`.
 SESSION_HEADERS = (
     "x-opencode-session-id",
     "x-session-id",
