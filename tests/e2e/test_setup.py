@@ -6,40 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from devstack.server import LocalHttpServer, QuietHandler
 from opencode_proxy.clients import setup_commands
+from support.access_login import LOGIN_PAGE, AccessLogin
 from support.agents import CLAUDE, CODEX, run
 from support.cpython import shipped_config
 
 SHIPPED_AUTH = shipped_config()["auth"]
-
-LOGIN_PAGE = b"<!doctype html><title>Sign in</title><form>Sign in with your account</form>"
-
-
-@dataclass
-class AccessLogin(LocalHttpServer):
-    """What a path left behind Access answers a client without a session: a redirect to
-    the team's login page."""
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        class Handler(QuietHandler):
-            def do_GET(self) -> None:
-                self.send_response(302)
-                self.send_header(
-                    "location", "https://team.cloudflareaccess.com/cdn-cgi/access/login"
-                )
-                self.send_header("content-type", "text/html")
-                self.send_header("content-length", str(len(LOGIN_PAGE)))
-                self.end_headers()
-                self.wfile.write(LOGIN_PAGE)
-
-        return Handler
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,226 @@
+"""The Cloudflare API as provisioning uses it, through the pinned SDK (`cloudflare`).
+
+Every call names the token permission it needs, so a token without it fails with
+that name instead of an authentication error. Answers come back as plain dicts.
+The token is the SDK's own `CLOUDFLARE_API_TOKEN`; `CLOUDFLARE_BASE_URL` points it
+at a stand-in. A failed call is never retried here: a run that stops is run again,
+and converges.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import cloudflare
+from cloudflare import Cloudflare
+
+T = TypeVar("T")
+
+TOKEN_VARIABLE = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (the variable's name)
+KV_EDIT = "Account · Workers KV Storage · Edit"
+GATEWAY_EDIT = "Account · AI Gateway · Edit"
+ACCESS_APPS_EDIT = "Account · Access: Apps and Policies · Edit"
+ACCESS_ORG_READ = "Account · Access: Organizations, Identity Providers, and Groups · Read"
+SCRIPTS_EDIT = "Account · Workers Scripts · Edit"
+ZONE_READ = "Zone · Zone · Read"
+# The provisioning token's least privilege, as the README lists it.
+PERMISSIONS = (KV_EDIT, GATEWAY_EDIT, ACCESS_APPS_EDIT, ACCESS_ORG_READ, SCRIPTS_EDIT, ZONE_READ)
+
+
+class ProvisionError(Exception):
+    """Provisioning cannot go on; the message says why and what to do."""
+
+
+class _Missing(Exception):
+    """The API answered 404 for something that may simply not exist yet."""
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = value.model_dump(mode="json", exclude_none=True)
+    return dumped
+
+
+class Cloud:
+    """One account, through the SDK."""
+
+    def __init__(self, account_id: str, client: Cloudflare | None = None) -> None:
+        self.account_id = account_id
+        if client is None and not os.environ.get(TOKEN_VARIABLE):
+            raise ProvisionError(
+                f"{TOKEN_VARIABLE} is not set: export the provisioning token (see the README)"
+            )
+        self._client = client or Cloudflare(max_retries=0)
+
+    def _call(self, permission: str, call: Callable[[], T], *, missing: bool = False) -> T:
+        try:
+            return call()
+        except cloudflare.NotFoundError as exc:
+            if missing:
+                raise _Missing from None
+            raise ProvisionError(f"Cloudflare API: 404 {exc.message}") from None
+        except cloudflare.PermissionDeniedError:
+            raise ProvisionError(
+                f"the API token lacks the permission {permission!r}; add it to the token"
+            ) from None
+        except cloudflare.APIStatusError as exc:
+            raise ProvisionError(f"Cloudflare API: {exc.status_code} {exc.message}") from None
+        except cloudflare.APIConnectionError as exc:
+            raise ProvisionError(f"Cloudflare API unreachable: {exc}") from None
+
+    def _all(self, permission: str, pages: Callable[[], Iterable[Any]]) -> list[dict[str, Any]]:
+        return self._call(permission, lambda: [_plain(item) for item in pages()])
+
+    # --- KV --------------------------------------------------------------------------------
+
+    def namespaces(self) -> list[dict[str, Any]]:
+        kv = self._client.kv.namespaces
+        return self._all(KV_EDIT, lambda: kv.list(account_id=self.account_id, per_page=100))
+
+    def create_namespace(self, title: str) -> dict[str, Any]:
+        kv = self._client.kv.namespaces
+        created = self._call(KV_EDIT, lambda: kv.create(account_id=self.account_id, title=title))
+        if created is None:
+            raise ProvisionError(f"the API created KV namespace {title!r} but returned no id")
+        return _plain(created)
+
+    # --- AI Gateway ------------------------------------------------------------------------
+
+    def gateway(self, gateway_id: str) -> dict[str, Any] | None:
+        gateways = self._client.ai_gateway
+        try:
+            found = self._call(
+                GATEWAY_EDIT,
+                lambda: gateways.get(gateway_id, account_id=self.account_id),
+                missing=True,
+            )
+        except _Missing:
+            return None
+        return _plain(found)
+
+    def put_gateway(self, gateway_id: str, fields: dict[str, Any], *, exists: bool) -> None:
+        """Create, or replace with `fields` (what was read, changed): an update replaces
+        every field, so only the ones the API takes are sent back."""
+        gateways = self._client.ai_gateway
+        accepted = inspect.signature(gateways.update).parameters
+        fields = {
+            k: v for k, v in fields.items() if k in accepted and k not in ("id", "account_id")
+        }
+        if exists:
+            self._call(
+                GATEWAY_EDIT,
+                lambda: gateways.update(gateway_id, account_id=self.account_id, **fields),
+            )
+        else:
+            self._call(
+                GATEWAY_EDIT,
+                lambda: gateways.create(account_id=self.account_id, id=gateway_id, **fields),
+            )
+
+    # --- Access ----------------------------------------------------------------------------
+
+    def team_domain(self) -> str:
+        organizations = self._client.zero_trust.organizations
+        org = self._call(ACCESS_ORG_READ, lambda: organizations.list(account_id=self.account_id))
+        domain = getattr(org, "auth_domain", None)
+        if not domain:
+            raise ProvisionError(
+                "this account has no Zero Trust team yet: choose a team name in the dashboard "
+                "(Zero Trust), then run again"
+            )
+        return str(domain)
+
+    def access_groups(self) -> list[dict[str, Any]]:
+        groups = self._client.zero_trust.access.groups
+        return self._all(ACCESS_ORG_READ, lambda: groups.list(account_id=self.account_id))
+
+    def apps(self) -> list[dict[str, Any]]:
+        apps = self._client.zero_trust.access.applications
+        return self._all(ACCESS_APPS_EDIT, lambda: apps.list(account_id=self.account_id))
+
+    def create_app(self, fields: dict[str, Any]) -> dict[str, Any]:
+        apps = self._client.zero_trust.access.applications
+        return _plain(
+            self._call(
+                ACCESS_APPS_EDIT,
+                lambda: apps.create(account_id=self.account_id, **fields),
+            )
+        )
+
+    def delete_app(self, app_id: str) -> None:
+        apps = self._client.zero_trust.access.applications
+        self._call(ACCESS_APPS_EDIT, lambda: apps.delete(app_id, account_id=self.account_id))
+
+    def policies(self, app_id: str) -> list[dict[str, Any]]:
+        policies = self._client.zero_trust.access.applications.policies
+        return self._all(
+            ACCESS_APPS_EDIT, lambda: policies.list(app_id, account_id=self.account_id)
+        )
+
+    def put_policy(self, app_id: str, fields: dict[str, Any], policy_id: str | None) -> None:
+        policies = self._client.zero_trust.access.applications.policies
+        if policy_id is None:
+            self._call(
+                ACCESS_APPS_EDIT,
+                lambda: policies.create(app_id, account_id=self.account_id, **fields),
+            )
+        else:
+            self._call(
+                ACCESS_APPS_EDIT,
+                lambda: policies.update(
+                    policy_id, app_id=app_id, account_id=self.account_id, **fields
+                ),
+            )
+
+    # --- the Worker: secrets and its custom domain ------------------------------------------
+
+    def scripts(self) -> set[str]:
+        scripts = self._client.workers.scripts
+        found = self._all(SCRIPTS_EDIT, lambda: scripts.list(account_id=self.account_id))
+        return {str(script["id"]) for script in found}
+
+    def secret_names(self, script: str) -> set[str]:
+        secrets = self._client.workers.scripts.secrets
+        found = self._all(SCRIPTS_EDIT, lambda: secrets.list(script, account_id=self.account_id))
+        return {str(secret["name"]) for secret in found}
+
+    def put_secret(self, script: str, name: str, value: str) -> None:
+        secrets = self._client.workers.scripts.secrets
+        self._call(
+            SCRIPTS_EDIT,
+            lambda: secrets.update(
+                script, account_id=self.account_id, name=name, text=value, type="secret_text"
+            ),
+        )
+
+    def domain(self, hostname: str) -> dict[str, Any] | None:
+        domains = self._client.workers.domains
+        found = self._all(
+            SCRIPTS_EDIT, lambda: domains.list(account_id=self.account_id, hostname=hostname)
+        )
+        return next((d for d in found if d.get("hostname") == hostname), None)
+
+    def zone_of(self, hostname: str) -> dict[str, Any]:
+        """The account's zone the hostname belongs to (the longest matching name)."""
+        zones = self._client.zones
+        labels = hostname.split(".")
+        for start in range(len(labels) - 1):
+            name = ".".join(labels[start:])
+            found = self._all(
+                ZONE_READ,
+                lambda name=name: zones.list(account={"id": self.account_id}, name=name),  # type: ignore[misc]
+            )
+            if found:
+                return found[0]
+        raise ProvisionError(f"no zone of this account holds {hostname}: add the zone first")
+
+    def put_domain(self, hostname: str, script: str, zone_id: str) -> None:
+        domains = self._client.workers.domains
+        self._call(
+            SCRIPTS_EDIT,
+            lambda: domains.update(
+                account_id=self.account_id, hostname=hostname, service=script, zone_id=zone_id
+            ),
+        )

@@ -1,0 +1,242 @@
+"""What the Worker needs in a Cloudflare account, compared with what is there.
+
+One pass per run: each resource is read, compared with what it should be, and (when
+applying) changed at once, so a later step can use what an earlier one made (the
+Access application's AUD). Every resource is found by a key that survives a run
+that died midway (KV by title, the gateway by id, Access applications by name and
+domain, secrets and the custom domain by name), so a run after a failed one
+converges without duplicates. Settings it does not manage are read back and kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cloud import Cloud, ProvisionError
+
+KV_BINDINGS = ("CATALOG", "USERS")
+# Fields a gateway must be created with; an update sends back what it read.
+GATEWAY_DEFAULTS = {
+    "cache_invalidate_on_update": False,
+    "cache_ttl": 0,
+    "rate_limiting_interval": 0,
+    "rate_limiting_limit": 0,
+}
+PENDING = "(created by apply)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Allow:
+    """Who may sign in: Access group names, emails, email domains, or (asked for
+    explicitly) everyone."""
+
+    groups: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    everyone: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inputs:
+    account_id: str
+    hostname: str
+    gateway_id: str
+    allow: Allow
+    worker: str  # wrangler.toml's `name`
+    public_paths: tuple[str, ...]
+    collect_logs: bool = True
+    session_duration: str = "24h"
+
+
+@dataclass
+class Report:
+    """What a run found and did: one line per change, what waits for a deploy, and the
+    values wrangler.toml needs."""
+
+    changes: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    kv_ids: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+class Reconciler:
+    def __init__(
+        self,
+        cloud: Cloud,
+        inputs: Inputs,
+        *,
+        apply: bool,
+        gateway_token: str | None,
+        new_key: Callable[[], str] = lambda: secrets.token_urlsafe(32),
+    ) -> None:
+        self.cloud, self.inputs, self.apply = cloud, inputs, apply
+        self._gateway_token = gateway_token
+        self._new_key = new_key
+        self._apps: list[dict[str, Any]] = []
+        self.report = Report()
+
+    def _change(self, line: str, write: Callable[[], Any]) -> Any:
+        self.report.changes.append(line)
+        return write() if self.apply else None
+
+    def run(self) -> Report:
+        self._namespaces()
+        self._gateway()
+        self.report.variables["ACCESS_TEAM_DOMAIN"] = self.cloud.team_domain()
+        include = self._include()
+        self._apps = self.cloud.apps()
+        self._main_app(include)
+        self._public_apps()
+        self._worker()
+        inputs = self.inputs
+        self.report.variables["AI_GATEWAY_ID"] = inputs.gateway_id
+        self.report.variables["PUBLIC_ORIGIN"] = f"https://{inputs.hostname}"
+        return self.report
+
+    def _namespaces(self) -> None:
+        existing = {ns["title"]: ns for ns in self.cloud.namespaces()}
+        for binding in KV_BINDINGS:
+            title = f"{self.inputs.worker}-{binding}"
+            found = existing.get(title)
+            if found is None:
+                found = self._change(
+                    f"+ KV namespace {title}", functools.partial(self.cloud.create_namespace, title)
+                )
+            self.report.kv_ids[binding] = found["id"] if found else PENDING
+
+    def _gateway(self) -> None:
+        inputs = self.inputs
+        managed = {"authentication": True, "byok_only": True, "collect_logs": inputs.collect_logs}
+        found = self.cloud.gateway(inputs.gateway_id)
+        if found is None:
+            fields = {**GATEWAY_DEFAULTS, **managed}
+            self._change(
+                f"+ AI Gateway {inputs.gateway_id}: authentication on, BYOK only, "
+                f"logs {'on' if inputs.collect_logs else 'off'}",
+                lambda: self.cloud.put_gateway(inputs.gateway_id, fields, exists=False),
+            )
+            return
+        drift = {k: v for k, v in managed.items() if found.get(k) != v}
+        if drift:
+            said = ", ".join(f"{k} {found.get(k)} -> {v}" for k, v in drift.items())
+            fields = {**found, **drift}  # an update replaces: keep what is not ours
+            self._change(
+                f"~ AI Gateway {inputs.gateway_id}: {said}",
+                lambda: self.cloud.put_gateway(inputs.gateway_id, fields, exists=True),
+            )
+
+    def _include(self) -> list[dict[str, Any]]:
+        allow = self.inputs.allow
+        if not (allow.groups or allow.emails or allow.domains or allow.everyone):
+            raise ProvisionError(
+                "say who may sign in: --allow-group, --allow-email or --allow-domain "
+                "(--allow-everyone only if you mean every identity your IdP knows)"
+            )
+        include: list[dict[str, Any]] = []
+        if allow.groups:
+            ids = {g.get("name"): g.get("id") for g in self.cloud.access_groups()}
+            for name in allow.groups:
+                if name not in ids:
+                    raise ProvisionError(f"no Access group is named {name!r}")
+                include.append({"group": {"id": ids[name]}})
+        include += [{"email": {"email": email}} for email in allow.emails]
+        include += [{"email_domain": {"domain": domain}} for domain in allow.domains]
+        if allow.everyone:
+            include.append({"everyone": {}})
+        return include
+
+    def _apps_named(self, name: str, domain: str) -> dict[str, Any] | None:
+        found = [a for a in self._apps if a.get("name") == name and a.get("domain") == domain]
+        if len(found) > 1:
+            ids = ", ".join(str(a.get("id")) for a in found)
+            raise ProvisionError(
+                f"{len(found)} Access applications are named {name!r} on {domain} ({ids}): "
+                "delete or rename all but one, then run again"
+            )
+        return found[0] if found else None
+
+    def _app(self, name: str, domain: str) -> dict[str, Any] | None:
+        found = self._apps_named(name, domain)
+        if found is None:
+            fields = {
+                "name": name,
+                "domain": domain,
+                "type": "self_hosted",
+                "destinations": [{"type": "public", "uri": domain}],
+                "session_duration": self.inputs.session_duration,
+            }
+            found = self._change(
+                f"+ Access application {name} ({domain})", lambda: self.cloud.create_app(fields)
+            )
+        return found
+
+    def _policy(self, app: dict[str, Any] | None, name: str, decision: str, include: Any) -> None:
+        existing = (
+            [p for p in self.cloud.policies(app["id"]) if p.get("name") == name] if app else []
+        )
+        wanted = {"name": name, "decision": decision, "include": include}
+        if existing and all(existing[0].get(k) == v for k, v in wanted.items()):
+            return
+        where = app["domain"] if app else "the new application"
+        policy_id = existing[0]["id"] if existing else None
+        self._change(
+            f"{'~' if existing else '+'} Access policy {name} on {where}: {decision} {include}",
+            lambda: self.cloud.put_policy(app["id"] if app else "", wanted, policy_id),
+        )
+
+    def _main_app(self, include: list[dict[str, Any]]) -> None:
+        worker, hostname = self.inputs.worker, self.inputs.hostname
+        app = self._app(worker, hostname)
+        self._policy(app, f"{worker} allow", "allow", include)
+        self.report.variables["ACCESS_AUD"] = app["aud"] if app else PENDING
+
+    def _public_apps(self) -> None:
+        worker, hostname = self.inputs.worker, self.inputs.hostname
+        prefix = f"{worker} public "
+        wanted = {f"{hostname}{path}" for path in self.inputs.public_paths}
+        for domain in sorted(wanted):
+            app = self._app(prefix + domain.removeprefix(hostname), domain)
+            self._policy(app, f"{worker} bypass", "bypass", [{"everyone": {}}])
+        for app in self._apps:
+            name, domain = str(app.get("name", "")), str(app.get("domain", ""))
+            if name.startswith(prefix) and domain.startswith(hostname) and domain not in wanted:
+                self._change(
+                    f"- Access application {name} ({domain}): no longer a public path",
+                    functools.partial(self.cloud.delete_app, app["id"]),
+                )
+
+    def _worker(self) -> None:
+        worker, hostname = self.inputs.worker, self.inputs.hostname
+        if worker not in self.cloud.scripts():
+            self.report.waiting.append(
+                f"the Worker {worker} is not deployed yet: its secrets and the custom domain "
+                "follow once `npx wrangler deploy` has run; then run apply again"
+            )
+            return
+        present = self.cloud.secret_names(worker)
+        if "USER_ID_KEY" not in present:
+            self._change(
+                "+ secret USER_ID_KEY (generated; never rotated)",
+                lambda: self.cloud.put_secret(worker, "USER_ID_KEY", self._new_key()),
+            )
+        if "GATEWAY_TOKEN" not in present:
+            self._change("+ secret GATEWAY_TOKEN (from the environment)", self._put_gateway_token)
+        domain = self.cloud.domain(hostname)
+        if domain is None or domain.get("service") != worker:
+            self._change(f"+ custom domain {hostname} -> Worker {worker}", self._put_domain)
+
+    def _put_gateway_token(self) -> None:
+        if not self._gateway_token:
+            raise ProvisionError(
+                "GATEWAY_TOKEN is not set: create the gateway's authentication token (AI "
+                "Gateway: Run) and export it as GATEWAY_TOKEN for this run"
+            )
+        self.cloud.put_secret(self.inputs.worker, "GATEWAY_TOKEN", self._gateway_token)
+
+    def _put_domain(self) -> None:
+        zone = self.cloud.zone_of(self.inputs.hostname)
+        self.cloud.put_domain(self.inputs.hostname, self.inputs.worker, str(zone["id"]))

@@ -1,0 +1,54 @@
+"""A deployed Worker checked from outside: up, discoverable, open where it must be, and
+asking for a sign-in everywhere else."""
+
+from __future__ import annotations
+
+import httpx
+
+from opencode_proxy.discovery import DISCOVERY_PATH
+
+HEALTH_PATH = "/healthz"
+PROTECTED_PATH = "/whoami"
+TIMEOUT_SECONDS = 20.0
+
+
+def _asks_for_sign_in(response: httpx.Response) -> bool:
+    """Access's redirect to its login page, or (no Access in front) the Worker's 401."""
+    location = response.headers.get("location", "")
+    if response.status_code in (302, 303) and "/cdn-cgi/access/login" in location:
+        return True
+    return response.status_code == 401
+
+
+def verify(origin: str, public_paths: tuple[str, ...]) -> list[tuple[bool, str]]:
+    """(passed, what) per check, in order."""
+    checks: list[tuple[bool, str]] = []
+    with httpx.Client(base_url=origin, timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+
+        def get(path: str) -> httpx.Response | None:
+            try:
+                return http.get(path, headers={"accept": "application/json"})
+            except httpx.HTTPError as exc:
+                checks.append((False, f"{path}: unreachable ({type(exc).__name__})"))
+                return None
+
+        health = get(HEALTH_PATH)
+        if health is not None:
+            ok = health.status_code == 200 and health.json().get("status") == "ok"
+            checks.append((ok, f"{HEALTH_PATH}: {health.status_code}"))
+        discovery = get(DISCOVERY_PATH)
+        if discovery is not None:
+            document = discovery.json() if discovery.status_code == 200 else {}
+            ok = isinstance(document.get("auth"), dict) and isinstance(document.get("config"), dict)
+            checks.append((ok, f"{DISCOVERY_PATH}: {discovery.status_code}, auth and config"))
+        for path in public_paths:
+            if path in (HEALTH_PATH, DISCOVERY_PATH):
+                continue
+            answer = get(path)
+            if answer is not None:
+                checks.append((answer.status_code == 200, f"{path}: {answer.status_code}, open"))
+        protected = get(PROTECTED_PATH)
+        if protected is not None:
+            ok = _asks_for_sign_in(protected)
+            checks.append((ok, f"{PROTECTED_PATH}: {protected.status_code}, asks for sign-in"))
+    return checks
