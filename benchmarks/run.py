@@ -50,6 +50,7 @@ from targets import (  # noqa: E402
     Target,
     direct_target,
 )
+from toolkit.wrangler_config import production_config, user_limit, with_brake  # noqa: E402
 
 FLOOR = Path(__file__).resolve().parent / "floor"
 CPU_REQUESTS = 300  # per round
@@ -83,6 +84,28 @@ def settings(access: LocalAccess) -> dict[str, str]:
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
     }
+
+
+# The brake stays on, as deployed, so its binding call is measured; one person sends
+# every request here, so its limit is raised past anything a run sends.
+UNREACHED_LIMIT = 1_000_000_000
+
+
+def braked_but_never_stopped() -> tuple[dict[str, Any], dict[str, Any]]:
+    """wrangler.toml and the compiled config with the brake's limit raised."""
+    wrangler = with_brake(production_config(), limit=UNREACHED_LIMIT)
+    document = build_config.compile_config()
+    document["rate_limit"] = user_limit(wrangler)
+    return wrangler, document
+
+
+def unbraked() -> tuple[dict[str, Any], dict[str, Any]]:
+    """wrangler.toml and the compiled config without the brake: what it costs shows."""
+    wrangler = production_config()
+    wrangler.pop("ratelimits", None)
+    document = build_config.compile_config()
+    document.pop("rate_limit", None)
+    return wrangler, document
 
 
 def first_proxied(port: int, token: str, started: float) -> float:
@@ -122,11 +145,21 @@ def cpu_per_request(runs: dict[str, CpuRun]) -> dict[str, float]:
             route: tuple[str, str] = (provider, f"/{rest}"),
             body: bytes = body,
         ) -> None:
-            if not body:  # a GET: /healthz, discovery, or the page as a browser asks for it
-                conn.request("GET", path, headers={**target.headers, "accept": "text/html"})
-                conn.getresponse().read()
-            else:
-                target.request(conn, *route, body=body)
+            for attempt in range(2):
+                try:
+                    if not body:  # a GET: /healthz, discovery, or the page in a browser
+                        headers = {**target.headers, "accept": "text/html"}
+                        conn.request("GET", path, headers=headers)
+                        conn.getresponse().read()
+                    else:
+                        target.request(conn, *route, body=body)
+                    return
+                except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                    # workerd closes a keep-alive connection left idle while the other
+                    # kinds run; the next request opens a new one.
+                    conn.close()
+                    if attempt:
+                        raise
 
         for _ in range(20):  # warm up
             one()
@@ -239,10 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         # Measured without the local stack's loopback-only outbound worker, which would
         # put one more worker on every upstream fetch.
+        wrangler, document = braked_but_never_stopped()
         worker = LocalWorker(
             work / "workerd",
             gateway.origin,
             variables=settings(access),
+            compiled=document,
+            wrangler=wrangler,
             ready_path=None,
             loopback_only=False,
         )
@@ -250,12 +286,22 @@ def main(argv: list[str] | None = None) -> int:
         floor = LocalWorker(
             work / "floor", code=FLOOR, variables={"UPSTREAM": upstream}, loopback_only=False
         )
+        wrangler, document = unbraked()
+        no_brake = LocalWorker(
+            work / "no-brake",
+            gateway.origin,
+            variables=settings(access),
+            compiled=document,
+            wrangler=wrangler,
+            loopback_only=False,
+        )
         with worker:
             cold = first_proxied(worker.direct_port, tokens[0], started)
             result = measure(worker, cold, direct, tokens, args.requests)
-            with floor:
+            with floor, no_brake:
                 proxy = proxy_target(worker, tokens[0])
                 bare = Target("floor", floor.direct_port, "", direct.headers)
+                unbraked_proxy = proxy_target(no_brake, tokens[0])
                 runs: dict[str, CpuRun] = {
                     "healthz": (worker, proxy, "/healthz", b""),
                     "discovery": (worker, proxy, "/.well-known/opencode", b""),
@@ -273,6 +319,13 @@ def main(argv: list[str] | None = None) -> int:
                     noun = label if label == "streamed answer" else f"{label} body"
                     runs[f"proxied, {noun}"] = (worker, proxy, path, body)
                     runs[f"floor (js.fetch only), {noun}"] = (floor, bare, path, body)
+                # The brake's binding call, as miniflare simulates it (inside workerd).
+                runs["proxied, 1 KB body, brake off"] = (
+                    no_brake,
+                    unbraked_proxy,
+                    PROXIED,
+                    body_of(BODY_SIZES["1 KB"]),
+                )
                 result["cpu_ms_per_request"] = cpu = cpu_per_request(runs)
                 result["over_floor"] = {
                     label: {

@@ -41,6 +41,18 @@ def user_limit(config: dict[str, Any]) -> dict[str, int] | None:
     return None
 
 
+def with_brake(config: dict[str, Any], *, limit: int, period: int = 60) -> dict[str, Any]:
+    """A copy of wrangler.toml as parsed, with the brake's binding set to `limit` requests
+    per `period` seconds (added when it has none)."""
+    copied = {**config, "ratelimits": [dict(r) for r in config.get("ratelimits", [])]}
+    brakes = [r for r in copied["ratelimits"] if r.get("name") == BRAKE_BINDING]
+    if not brakes:
+        brakes = [{"name": BRAKE_BINDING, "namespace_id": "1001"}]
+        copied["ratelimits"].append(brakes[0])
+    brakes[0]["simple"] = {"limit": limit, "period": period}
+    return copied
+
+
 def placeholders(config: dict[str, Any]) -> list[str]:
     """Where wrangler.toml still holds a placeholder, e.g. `kv_namespaces[CATALOG].id`."""
     found = [

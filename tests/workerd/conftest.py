@@ -9,13 +9,16 @@ import httpx
 import pytest
 
 import access_vectors
+import build_config
 from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.runtime import LocalWorker
 from support.cpython import AUDIENCE, GATEWAY_TOKEN, PROXY_USER, USER_ID_KEY
+from toolkit.wrangler_config import production_config, user_limit, with_brake
 
 GATEWAY_ID = "test-gateway"
+UNREACHED_LIMIT = 1_000_000_000
 
 
 @pytest.fixture(scope="session")
@@ -82,5 +85,16 @@ def worker(
     worker_settings: dict[str, str],
 ) -> Iterator[LocalWorker]:
     workdir = tmp_path_factory.mktemp("worker")
-    with LocalWorker(workdir, session_gateway.origin, variables=worker_settings) as running:
+    # One person sends every request of the session: the brake (tested in test_groups)
+    # must not count them against a minute's limit.
+    wrangler = with_brake(production_config(), limit=UNREACHED_LIMIT)
+    document = build_config.compile_config()
+    document["rate_limit"] = user_limit(wrangler)
+    with LocalWorker(
+        workdir,
+        session_gateway.origin,
+        variables=worker_settings,
+        compiled=document,
+        wrangler=wrangler,
+    ) as running:
         yield running

@@ -29,7 +29,7 @@ from support.groups import (
     PILOT_MODEL,
     compiled,
 )
-from toolkit.wrangler_config import production_config, user_limit
+from toolkit.wrangler_config import production_config, user_limit, with_brake
 
 KEY = access_vectors.load_keys()["access-1"]
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models_dev.json"
@@ -40,10 +40,7 @@ def start(
     tmp_path: Path, gateway: FakeGateway, settings: dict[str, str], models_dev: LocalModelsDev
 ) -> LocalWorker:
     """The Worker on the groups config-src, a brake of LIMIT a minute, the catalog filled."""
-    wrangler = production_config()
-    wrangler["ratelimits"] = [
-        {"name": "USER_LIMIT", "namespace_id": "1001", "simple": {"limit": LIMIT, "period": 60}}
-    ]
+    wrangler = with_brake(production_config(), limit=LIMIT)
     document = compiled(tmp_path / "config-src")
     document["rate_limit"] = user_limit(wrangler)
     worker = LocalWorker(
