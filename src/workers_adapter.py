@@ -145,15 +145,27 @@ class GatewayUrls:
 
 
 class RateLimiter:
-    """The `RateLimit` port on the brake's [[ratelimits]] binding."""
+    """The `RateLimit` port on the brake's [[ratelimits]] binding. It runs on every
+    provider request, so the binding and each person's `{key}` object are looked up
+    and converted once."""
+
+    _KEYS = 4096
 
     def __init__(self, env: Any) -> None:
         self._env = env
+        self._binding: Any = None
+        self._options: dict[str, Any] = {}
 
     async def __call__(self, key: str) -> bool:
-        binding = _binding(self._env, BINDING, "[[ratelimits]]")
+        if self._binding is None:
+            self._binding = _binding(self._env, BINDING, "[[ratelimits]]")
+        options = self._options.get(key)
+        if options is None:
+            if len(self._options) >= self._KEYS:
+                self._options.clear()
+            options = self._options[key] = _js_object({"key": key})
         try:
-            outcome = await binding.limit(_js_object({"key": key}))
+            outcome = await self._binding.limit(options)
         except JsException as exc:
             raise OSError(f"rate limit check failed: {exc}") from None
         return bool(outcome.success)

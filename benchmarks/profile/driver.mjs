@@ -35,6 +35,8 @@ globalThis.profileEnv = {
   CATALOG: namespace,
   USERS: namespace,
   AI: { gateway: (id) => ({ getUrl: async (p) => `https://gateway.example/v1/acct/${id}/${p}` }) },
+  // The brake's binding, always under the limit: its cost here is the call's own.
+  USER_LIMIT: { limit: async () => ({ success: true }) },
 };
 // The deferred work is already scheduled on the event loop; workerd would keep the
 // request alive for it, which a profile does not need.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,10 +37,16 @@ class Request:
         object.__setattr__(self, "origin", f"{parts.scheme}://{host}")
 
     def with_body(self, body: object) -> Request:
-        """The same request carrying `body`; the URL is not split again."""
-        changed = copy.copy(self)
+        """The same request carrying `body`; the URL is not split again (and, unlike
+        `copy.copy`, no state is pickled: it is on every proxied request)."""
+        changed = object.__new__(Request)
+        for name in _REQUEST_FIELDS:
+            object.__setattr__(changed, name, getattr(self, name))
         object.__setattr__(changed, "body", body)
         return changed
+
+
+_REQUEST_FIELDS = tuple(f.name for f in fields(Request) if f.name != "body")
 
 
 @dataclass(frozen=True, slots=True)
