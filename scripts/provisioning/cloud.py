@@ -43,6 +43,13 @@ def _plain(value: Any) -> dict[str, Any]:
     return dumped
 
 
+def _accepted(method: Callable[..., Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields an SDK update takes: what an answer holds besides (ids, timestamps)
+    is not sent back."""
+    names = set(inspect.signature(method).parameters) - {"id", "account_id", "app_id"}
+    return {k: v for k, v in fields.items() if k in names}
+
+
 class Cloud:
     """One account, through the SDK."""
 
@@ -104,10 +111,7 @@ class Cloud:
         """Create, or replace with `fields` (what was read, changed): an update replaces
         every field, so only the ones the API takes are sent back."""
         gateways = self._client.ai_gateway
-        accepted = inspect.signature(gateways.update).parameters
-        fields = {
-            k: v for k, v in fields.items() if k in accepted and k not in ("id", "account_id")
-        }
+        fields = _accepted(gateways.update, fields)
         if exists:
             self._call(
                 GATEWAY_EDIT,
@@ -160,7 +164,10 @@ class Cloud:
         )
 
     def put_policy(self, app_id: str, fields: dict[str, Any], policy_id: str | None) -> None:
+        """Create, or replace with `fields` (what was read, changed): like the gateway,
+        an update replaces the policy."""
         policies = self._client.zero_trust.access.applications.policies
+        fields = _accepted(policies.update, fields)
         if policy_id is None:
             self._call(
                 ACCESS_APPS_EDIT,

@@ -183,9 +183,10 @@ class Reconciler:
             return
         where = app["domain"] if app else "the new application"
         policy_id = existing[0]["id"] if existing else None
+        fields = {**existing[0], **wanted} if existing else wanted  # keep what is not ours
         self._change(
             f"{'~' if existing else '+'} Access policy {name} on {where}: {decision} {include}",
-            lambda: self.cloud.put_policy(app["id"] if app else "", wanted, policy_id),
+            lambda: self.cloud.put_policy(app["id"] if app else "", fields, policy_id),
         )
 
     def _main_app(self, include: list[dict[str, Any]]) -> None:

@@ -230,6 +230,25 @@ def test_drift_shows_exactly_in_plan_and_apply_keeps_what_it_does_not_manage(
     )
 
 
+def test_a_new_allow_rule_keeps_the_policys_other_settings(
+    api: LocalCloudflareApi, wrangler: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(wrangler, "apply") == 0
+    app = next(a for a in api.account.apps if a["name"] == WORKER)
+    (policy,) = api.account.policies[app["id"]]
+    policy.update(require=[{"email_domain": {"domain": "example.com"}}], session_duration="8h")
+    capsys.readouterr()
+    assert run(wrangler, "apply", "--allow-email", "lead@partner.example") == 0
+    assert f"~ Access policy {WORKER} allow on {HOST}" in capsys.readouterr().out
+    (policy,) = api.account.policies[app["id"]]
+    assert policy["include"] == [
+        {"email": {"email": "lead@partner.example"}},
+        {"email_domain": {"domain": "example.com"}},
+    ]
+    assert policy["require"] == [{"email_domain": {"domain": "example.com"}}]
+    assert policy["session_duration"] == "8h"
+
+
 def test_a_public_path_the_worker_no_longer_has_is_closed(
     api: LocalCloudflareApi, wrangler: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
