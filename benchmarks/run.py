@@ -91,21 +91,34 @@ def settings(access: LocalAccess) -> dict[str, str]:
 UNREACHED_LIMIT = 1_000_000_000
 
 
-def braked_but_never_stopped() -> tuple[dict[str, Any], dict[str, Any]]:
-    """wrangler.toml and the compiled config with the brake's limit raised."""
-    wrangler = with_brake(production_config(), limit=UNREACHED_LIMIT)
-    document = build_config.compile_config()
-    document["rate_limit"] = user_limit(wrangler)
-    return wrangler, document
-
-
-def unbraked() -> tuple[dict[str, Any], dict[str, Any]]:
-    """wrangler.toml and the compiled config without the brake: what it costs shows."""
+def proxy_worker(
+    folder: Path,
+    gateway: FakeGateway,
+    access: LocalAccess,
+    *,
+    brake: bool,
+    ready_path: str | None = "/healthz",
+) -> LocalWorker:
+    """The Worker as deployed, measured without the local stack's loopback-only outbound
+    worker (one more worker on every upstream fetch). With `brake`, the limit is raised
+    past anything a run sends; without, the binding is gone, so what it costs shows."""
     wrangler = production_config()
-    wrangler.pop("ratelimits", None)
     document = build_config.compile_config()
-    document.pop("rate_limit", None)
-    return wrangler, document
+    if brake:
+        wrangler = with_brake(wrangler, limit=UNREACHED_LIMIT)
+        document["rate_limit"] = user_limit(wrangler)
+    else:
+        wrangler.pop("ratelimits", None)
+        document.pop("rate_limit", None)
+    return LocalWorker(
+        folder,
+        gateway.origin,
+        variables=settings(access),
+        compiled=document,
+        wrangler=wrangler,
+        ready_path=ready_path,
+        loopback_only=False,
+    )
 
 
 def first_proxied(port: int, token: str, started: float) -> float:
@@ -270,31 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         ]
         direct = direct_target(gateway)
         started = time.monotonic()
-        # Measured without the local stack's loopback-only outbound worker, which would
-        # put one more worker on every upstream fetch.
-        wrangler, document = braked_but_never_stopped()
-        worker = LocalWorker(
-            work / "workerd",
-            gateway.origin,
-            variables=settings(access),
-            compiled=document,
-            wrangler=wrangler,
-            ready_path=None,
-            loopback_only=False,
-        )
+        # Its cold start is measured: nothing polls it before the first proxied request.
+        worker = proxy_worker(work / "workerd", gateway, access, brake=True, ready_path=None)
         upstream = f"{gateway.origin}/v1/{ACCOUNT}/{GATEWAY_ID}"
         floor = LocalWorker(
             work / "floor", code=FLOOR, variables={"UPSTREAM": upstream}, loopback_only=False
         )
-        wrangler, document = unbraked()
-        no_brake = LocalWorker(
-            work / "no-brake",
-            gateway.origin,
-            variables=settings(access),
-            compiled=document,
-            wrangler=wrangler,
-            loopback_only=False,
-        )
+        no_brake = proxy_worker(work / "no-brake", gateway, access, brake=False)
         with worker:
             cold = first_proxied(worker.direct_port, tokens[0], started)
             result = measure(worker, cold, direct, tokens, args.requests)
