@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
 import math
 import re
@@ -209,17 +208,17 @@ class AccessVerifier:
     def _identity(self, claims: Mapping[str, Any]) -> Identity:
         email = claims.get("email")
         if isinstance(email, str) and email.strip():
-            try:
-                identity = user_identity(self.policy.user_id_key, email)
-            except NotAnAddress as exc:
-                raise _invalid("email", f"The token's email is not an address: {exc}.") from None
             nonce = claims.get("identity_nonce")
             claim = self.policy.groups_claim
-            return dataclasses.replace(
-                identity,
-                nonce=nonce if isinstance(nonce, str) and nonce else None,
-                claimed_groups=group_names(claims.get(claim)) if claim else (),
-            )
+            try:
+                return user_identity(
+                    self.policy.user_id_key,
+                    email,
+                    nonce=nonce if isinstance(nonce, str) and nonce else None,
+                    claimed_groups=group_names(claims.get(claim)) if claim else (),
+                )
+            except NotAnAddress as exc:
+                raise _invalid("email", f"The token's email is not an address: {exc}.") from None
         common_name = claims.get("common_name")
         if isinstance(common_name, str) and common_name.strip():
             if self.policy.allow_service_tokens:

@@ -109,12 +109,15 @@ def anonymous_id(key: str, subject: str) -> str:
     return str(uuid.UUID(bytes=bytes(digest)))
 
 
-def user_identity(key: str, email: str) -> Identity:
+def user_identity(
+    key: str, email: str, *, nonce: str | None = None, claimed_groups: tuple[str, ...] = ()
+) -> Identity:
     """The identity of the person with this address; raises NotAnAddress."""
     normalised = normalise_email(email)
     user_id = anonymous_id(key, normalised)
     legacy_id = anonymous_id(key, legacy_normalise_email(email))
-    return Identity(user_id, "user", normalised, None if legacy_id == user_id else legacy_id)
+    legacy = None if legacy_id == user_id else legacy_id
+    return Identity(user_id, "user", normalised, legacy, nonce, claimed_groups)
 
 
 def group_names(value: object) -> tuple[str, ...]:
