@@ -9,6 +9,7 @@ and converges.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from collections.abc import Callable, Iterable
@@ -215,10 +216,8 @@ class Cloud:
         labels = hostname.split(".")
         for start in range(len(labels) - 1):
             name = ".".join(labels[start:])
-            found = self._all(
-                ZONE_READ,
-                lambda name=name: zones.list(account={"id": self.account_id}, name=name),  # type: ignore[misc]
-            )
+            listed = functools.partial(zones.list, account={"id": self.account_id}, name=name)
+            found = self._all(ZONE_READ, listed)
             if found:
                 return found[0]
         raise ProvisionError(f"no zone of this account holds {hostname}: add the zone first")
