@@ -50,7 +50,7 @@ from targets import (  # noqa: E402
     Target,
     direct_target,
 )
-from toolkit.wrangler_config import production_config, user_limit, with_brake  # noqa: E402
+from toolkit.wrangler_config import production_config, with_brake  # noqa: E402
 
 FLOOR = Path(__file__).resolve().parent / "floor"
 CPU_REQUESTS = 300  # per round
@@ -103,18 +103,14 @@ def proxy_worker(
     worker (one more worker on every upstream fetch). With `brake`, the limit is raised
     past anything a run sends; without, the binding is gone, so what it costs shows."""
     wrangler = production_config()
-    document = build_config.compile_config()
     if brake:
         wrangler = with_brake(wrangler, limit=UNREACHED_LIMIT)
-        document["rate_limit"] = user_limit(wrangler)
     else:
         wrangler.pop("ratelimits", None)
-        document.pop("rate_limit", None)
     return LocalWorker(
         folder,
         gateway.origin,
         variables=settings(access),
-        compiled=document,
         wrangler=wrangler,
         ready_path=ready_path,
         loopback_only=False,

@@ -214,8 +214,12 @@ def check_with_opencode(document: dict[str, Any], sources: _Sources) -> None:
         sources.problem(sources.src / source, ".".join(where), f"OpenCode rejects this: {reason}")
 
 
-def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
-    """Validate every source file and return the discovery document (`auth` + `config`)."""
+def compile_config(
+    src: Path = DEFAULT_SRC, *, wrangler: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Validate every source file and return the discovery document (`auth` + `config`),
+    with the brake's limit from `wrangler` (wrangler.toml as parsed; the project's own
+    by default)."""
     if not src.is_dir():
         raise BuildError([f"{src}: config source folder not found"])
     sources = _Sources(src)
@@ -294,7 +298,7 @@ def compile_config(src: Path = DEFAULT_SRC) -> dict[str, Any]:
     document["endpoints"] = endpoints
     # Who gets which models beyond the default menu; read by the Worker, never served.
     document["groups"] = {name: group.model_dump() for name, group in groups.items()}
-    brake = user_limit(production_config())
+    brake = user_limit(production_config() if wrangler is None else wrangler)
     if brake is not None:
         document["rate_limit"] = brake
     check_with_opencode(document, sources)

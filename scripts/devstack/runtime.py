@@ -146,7 +146,11 @@ class LocalWorker(Service):
     def stage(self) -> Path:
         """Lay out the Worker and write miniflare's options; returns the options' path."""
         production = dict(self.wrangler) if self.wrangler is not None else production_config()
-        document = self.compiled if self.compiled is not None else build_config.compile_config()
+        document = (
+            self.compiled
+            if self.compiled is not None
+            else build_config.compile_config(wrangler=production)
+        )
         worker = self.workdir / WORKER
         if self.code is None:
             stage_code(worker, build_config.render(dict(document)))

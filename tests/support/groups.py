@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import build_config
 
@@ -57,5 +58,6 @@ def write_config_src(target: Path) -> Path:
     return target
 
 
-def compiled(target: Path) -> dict[str, object]:
-    return build_config.compile_config(write_config_src(target))
+def compiled(target: Path, wrangler: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The compiled config of that config-src (with `wrangler`'s brake, when given)."""
+    return build_config.compile_config(write_config_src(target), wrangler=wrangler)

@@ -9,13 +9,12 @@ import httpx
 import pytest
 
 import access_vectors
-import build_config
 from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.runtime import LocalWorker
 from support.cpython import AUDIENCE, GATEWAY_TOKEN, PROXY_USER, USER_ID_KEY
-from toolkit.wrangler_config import production_config, user_limit, with_brake
+from toolkit.wrangler_config import production_config, with_brake
 
 GATEWAY_ID = "test-gateway"
 UNREACHED_LIMIT = 1_000_000_000
@@ -88,13 +87,7 @@ def worker(
     # One person sends every request of the session: the brake (tested in test_groups)
     # must not count them against a minute's limit.
     wrangler = with_brake(production_config(), limit=UNREACHED_LIMIT)
-    document = build_config.compile_config()
-    document["rate_limit"] = user_limit(wrangler)
     with LocalWorker(
-        workdir,
-        session_gateway.origin,
-        variables=worker_settings,
-        compiled=document,
-        wrangler=wrangler,
+        workdir, session_gateway.origin, variables=worker_settings, wrangler=wrangler
     ) as running:
         yield running

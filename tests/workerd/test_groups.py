@@ -29,7 +29,7 @@ from support.groups import (
     PILOT_MODEL,
     compiled,
 )
-from toolkit.wrangler_config import production_config, user_limit, with_brake
+from toolkit.wrangler_config import production_config, with_brake
 
 KEY = access_vectors.load_keys()["access-1"]
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models_dev.json"
@@ -41,8 +41,7 @@ def start(
 ) -> LocalWorker:
     """The Worker on the groups config-src, a brake of LIMIT a minute, the catalog filled."""
     wrangler = with_brake(production_config(), limit=LIMIT)
-    document = compiled(tmp_path / "config-src")
-    document["rate_limit"] = user_limit(wrangler)
+    document = compiled(tmp_path / "config-src", wrangler)
     worker = LocalWorker(
         tmp_path / "state",
         gateway.origin,
