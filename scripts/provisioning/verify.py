@@ -3,6 +3,8 @@ asking for a sign-in everywhere else."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from opencode_proxy.discovery import DISCOVERY_PATH
@@ -20,6 +22,15 @@ def _asks_for_sign_in(response: httpx.Response) -> bool:
     return response.status_code == 401
 
 
+def _json(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object; {} for anything else (an HTML page, a redirect)."""
+    try:
+        value = response.json() if response.status_code == 200 else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def verify(origin: str, public_paths: tuple[str, ...]) -> list[tuple[bool, str]]:
     """(passed, what) per check, in order."""
     checks: list[tuple[bool, str]] = []
@@ -34,11 +45,11 @@ def verify(origin: str, public_paths: tuple[str, ...]) -> list[tuple[bool, str]]
 
         health = get(HEALTH_PATH)
         if health is not None:
-            ok = health.status_code == 200 and health.json().get("status") == "ok"
+            ok = _json(health).get("status") == "ok"
             checks.append((ok, f"{HEALTH_PATH}: {health.status_code}"))
         discovery = get(DISCOVERY_PATH)
         if discovery is not None:
-            document = discovery.json() if discovery.status_code == 200 else {}
+            document = _json(discovery)
             ok = isinstance(document.get("auth"), dict) and isinstance(document.get("config"), dict)
             checks.append((ok, f"{DISCOVERY_PATH}: {discovery.status_code}, auth and config"))
         for path in public_paths:

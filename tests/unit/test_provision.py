@@ -8,6 +8,8 @@ import json
 import shutil
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from pydantic import TypeAdapter
 from devstack.access import LocalAccess
 from devstack.cloudflare_account import Account
 from devstack.cloudflare_api import LocalCloudflareApi
+from devstack.server import LocalHttpServer, QuietHandler
 from support.cpython import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -375,3 +378,32 @@ def test_what_it_made_is_found_on_any_page_of_a_long_list(
     capsys.readouterr()
     assert run(wrangler, "plan") == provision.NOTHING_TO_DO, capsys.readouterr().out
     assert len(api.account.namespaces) == 252
+
+
+@dataclass
+class HtmlEverywhere(LocalHttpServer):
+    """A hostname that answers every path with an HTML page and 200 (not the Worker)."""
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:
+                page = b"<!doctype html><title>Parked</title>"
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.send_header("content-length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+        return Handler
+
+
+def test_verify_fails_in_words_on_a_host_that_is_not_the_worker(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with HtmlEverywhere() as parked:
+        verified = provision.main(["verify", "--hostname", "x", "--origin", parked.origin])
+    out = capsys.readouterr().out
+    assert verified == provision.FAILED
+    assert "FAIL /healthz: 200" in out
+    assert "FAIL /.well-known/opencode: 200, auth and config" in out
+    assert "FAIL /whoami: 200, asks for sign-in" in out
