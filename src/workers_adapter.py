@@ -11,6 +11,7 @@ import asyncio
 import platform
 import time
 from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import js
@@ -78,6 +79,15 @@ async def http_get(url: str, headers: Mapping[str, str], *, timeout: float) -> F
     return Fetched(int(response.status), received, str(text))
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadBody:
+    """The core's handle on a request body not yet read: the runtime's request, whose
+    own `arrayBuffer()` reads it, and its stream, forwarded as it is when it never is."""
+
+    request: Any
+    stream: Any
+
+
 async def upstream(
     method: str, url: str, headers: list[tuple[str, str]], body: object | None
 ) -> UpstreamAnswer:
@@ -92,7 +102,7 @@ async def upstream(
         "redirect": "manual",
     }
     if body is not None and method not in ("GET", "HEAD"):
-        init["body"] = body
+        init["body"] = body.stream if isinstance(body, UnreadBody) else body
     try:
         response = await js.fetch(url, _js_object(init))
     except JsException as exc:
@@ -107,9 +117,12 @@ async def upstream(
 
 async def read_body(body: object, limit: int) -> BodyRead:
     """The `ReadBody` port: the body read once into an ArrayBuffer (forwarded as it is)
-    and copied into Python bytes, which costs far less than decoding it to a str."""
+    and copied into Python bytes, which costs far less than decoding it to a str. The
+    request's own `arrayBuffer()` costs less than wrapping its stream in a Response."""
+    if not isinstance(body, UnreadBody):
+        raise TypeError(f"read_body reads the body to_core_request made, not {type(body)}")
     try:
-        buffer = await js.Response.new(body).arrayBuffer()
+        buffer = await body.request.arrayBuffer()
     except JsException as exc:
         raise OSError(f"reading the request body failed: {exc}") from None
     if buffer.byteLength > limit:
@@ -232,11 +245,12 @@ def _get_app(env: Any) -> App:
 def to_core_request(js_request: Any) -> Request:
     # One conversion for all headers; Headers already yields lower-case names.
     headers = js.Object.fromEntries(js_request.headers).to_py()
+    stream = js_request.body
     return Request(
         method=str(js_request.method),
         url=str(js_request.url),
         headers=headers,
-        body=js_request.body,
+        body=None if stream is None else UnreadBody(js_request, stream),
     )
 
 
