@@ -7,8 +7,9 @@ spelling JSON allows (`"model"`, `"mod\\u0065l"`, ...), is parsed here in full a
 refused when one really does: forwarding a re-encoded copy instead would change
 the bytes every other request keeps. `spellings` counts every JSON string that
 decodes to "model" (on the UTF-8 bytes: no multi-byte character holds an ASCII
-byte), so a body where it counts one or none needs no second look; its model is
-then read by Python's parser when the body is small, by the runtime's when not.
+byte), so a body where it counts one or none needs no second look: no key is
+watched while it is parsed, and its model is read by Python's parser when the body
+is small, by the runtime's when not.
 """
 
 from __future__ import annotations
@@ -56,11 +57,12 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def _parse(data: bytes) -> Any:
-    """The body as JSON (strictly: no NaN or Infinity); raises _Ambiguous when an object
-    has two `model` keys."""
+def _parse(data: bytes, *, watch_keys: bool) -> Any:
+    """The body as JSON (strictly: no NaN or Infinity); with `watch_keys`, raises
+    _Ambiguous when an object has two `model` keys."""
+    hook = _pairs if watch_keys else None
     try:
-        return json.loads(data, object_pairs_hook=_pairs, parse_constant=_not_json)
+        return json.loads(data, object_pairs_hook=hook, parse_constant=_not_json)
     except _Ambiguous:
         raise
     except (ValueError, RecursionError):
@@ -103,14 +105,15 @@ async def body_models(
     except OSError:  # the client went away, or sent a body that cannot be read
         raise Refusal(400, "bad_body", "The request body could not be read.") from None
     forwarded = request.with_body(got.payload)
+    twice_possible = spellings(got.data) > 1
     large = endpoint.model == "body" and len(got.data) > PYTHON_PARSE_LIMIT
-    if large and spellings(got.data) <= 1:
+    if large and not twice_possible:
         model = await native(got.payload)
         if model is None:
             raise _refused(prefix, "is not a JSON object with a string `model`")
         return (model,), forwarded
     try:
-        parsed = _parse(got.data)
+        parsed = _parse(got.data, watch_keys=twice_possible)
     except _Ambiguous:
         raise Refusal(
             400,

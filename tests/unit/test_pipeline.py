@@ -288,8 +288,11 @@ def test_a_body_naming_its_model_twice_is_refused(
         b'{ "input": "model",\n  "model": "gpt-5", "stream": true }',
         b'{"model":"gpt-5","tools":[{"parameters":{"properties":{"model":{"type":"string"}}}}]}',
         b'{"model":"gpt-5","input":"the \\"model\\" field and \\u00e9"}',
+        json.dumps(
+            {"model": "gpt-5", "input": [{"role": "user", "content": [{"text": "hi"}]}] * 40}
+        ).encode(),
     ],
-    ids=["value", "nested-key", "escapes"],
+    ids=["value", "nested-key", "escapes", "many-objects"],
 )
 def test_a_served_model_goes_through_byte_identical_whatever_else_says_model(
     app: App, access: LocalAccess, upstream: cpython.RecordingUpstream, body: bytes
