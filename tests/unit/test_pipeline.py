@@ -270,8 +270,9 @@ def test_a_path_model_off_the_menu_is_refused_whatever_the_body_says(
         b'{"mod\\u0065l":"o3-mini","model":"gpt-5"}',
         b'{"\\u006D\\u006f\\u0064\\u0065\\u006c":"o3-mini","model":"gpt-5"}',
         b'{"model" : "o3-mini" ,\n "model":"gpt-5"}',
+        b'{"model":"gpt-5","tools":[{"model":"a","m\\u006fdel":"b"}]}',
     ],
-    ids=["plain", "same-twice", "escaped", "all-escaped", "spaced"],
+    ids=["plain", "same-twice", "escaped", "all-escaped", "spaced", "nested-twice"],
 )
 def test_a_body_naming_its_model_twice_is_refused(
     app: App, access: LocalAccess, upstream: cpython.RecordingUpstream, body: bytes
