@@ -23,7 +23,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,11 @@ from targets import (  # noqa: E402
     Target,
     direct_target,
 )
+from toolkit.worker_files import SRC  # noqa: E402
 from toolkit.wrangler_config import production_config, with_brake  # noqa: E402
 
 FLOOR = Path(__file__).resolve().parent / "floor"
-CPU_REQUESTS = 300  # per round
-CPU_ROUNDS = 5
+CPU_REQUESTS = 300  # of each kind
 PROXIED = "/openai/v1/responses"
 # The proxy reads a JSON body once to find its model; the floor never reads it.
 BODY_SIZES = {"60 B": 60, "1 KB": 1_000, "100 KB": 100_000, "1 MB": 1_000_000}
@@ -138,10 +138,14 @@ CpuRun = tuple[LocalWorker, Target, str, bytes]
 
 
 def cpu_per_request(runs: dict[str, CpuRun]) -> dict[str, float]:
-    """workerd CPU (ms) per request for each (worker, target, path, body), measured in
-    alternating rounds so that the machine's drift touches every kind alike; the median
-    round counts. Bodies of 1 MB and more get fewer requests a round."""
-    calls = {}
+    """workerd CPU (ms) of the median request of each (worker, target, path, body)."""
+    return {kind: statistics.median(values) for kind, values in cpu_samples(runs).items()}
+
+
+def cpu_samples(runs: dict[str, CpuRun], count: int = CPU_REQUESTS) -> dict[str, list[float]]:
+    """workerd CPU (ms) of each of `count` requests of each (worker, target, path, body),
+    the kinds taking turns."""
+    calls: dict[str, tuple[int, Callable[[], object]]] = {}
     for kind, (worker, target, path, body) in runs.items():
         assert worker.process is not None
         conn = target.connect()
@@ -164,21 +168,16 @@ def cpu_per_request(runs: dict[str, CpuRun]) -> dict[str, float]:
                         target.request(conn, *route, body=body)
                     return
                 except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-                    # workerd closes a keep-alive connection left idle while the other
-                    # kinds run; the next request opens a new one.
+                    # workerd closes a keep-alive connection left idle; the next request
+                    # opens a new one.
                     conn.close()
                     if attempt:
                         raise
 
         for _ in range(20):  # warm up
             one()
-        count = CPU_REQUESTS if len(body) < 1_000_000 else CPU_REQUESTS // 5
-        calls[kind] = (worker.process.pid, one, count)
-    rounds: dict[str, list[float]] = {kind: [] for kind in runs}
-    for _ in range(CPU_ROUNDS):
-        for kind, (session, one, count) in calls.items():
-            rounds[kind].append(procstat.cpu_ms_per_call(session, one, count))
-    return {kind: statistics.median(values) for kind, values in rounds.items()}
+        calls[kind] = (worker.process.pid, one)
+    return procstat.cpu_ms_per_request(calls, count)
 
 
 def body_of(size: int) -> bytes:
@@ -305,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                 }
                 compared = {label: (PROXIED, body_of(size)) for label, size in BODY_SIZES.items()}
+                compared["30 KB agent"] = (PROXIED, AGENT_BODY)
                 compared["streamed answer"] = STREAMED
                 for label, (path, body) in compared.items():
                     noun = label if label == "streamed answer" else f"{label} body"

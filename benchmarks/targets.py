@@ -58,6 +58,25 @@ RESPONDERS = {
 }
 # A served Gemini model's streamed answer (sse_burst), as (path, body).
 STREAMED = ("/google-ai-studio/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", b"{}")
+# About 30 KB, shaped as a coding agent's request: a conversation and its tools, every
+# message and tool an object of its own.
+AGENT_BODY = json.dumps(
+    {
+        "model": "gpt-5",
+        "input": [
+            {"role": role, "content": [{"type": "input_text", "text": "x" * 400}]}
+            for role in ("user", "assistant") * 30
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "name": f"tool_{n}",
+                "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+            }
+            for n in range(20)
+        ],
+    }
+).encode()
 COMPAT_BODY = json.dumps(
     {"model": "workers-ai/@cf/openai/gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]}
 ).encode()
