@@ -39,6 +39,7 @@ from devstack.gateway import ACCOUNT, FakeGateway  # noqa: E402
 from devstack.runtime import LocalWorker  # noqa: E402
 from table import print_over_floor, print_table  # noqa: E402
 from targets import (  # noqa: E402
+    AGENT_BODY,
     AUDIENCE,
     BODY,
     COMPAT_BODY,
@@ -98,10 +99,12 @@ def proxy_worker(
     *,
     brake: bool,
     ready_path: str | None = "/healthz",
+    src: Path = SRC,
 ) -> LocalWorker:
-    """The Worker as deployed, measured without the local stack's loopback-only outbound
-    worker (one more worker on every upstream fetch). With `brake`, the limit is raised
-    past anything a run sends; without, the binding is gone, so what it costs shows."""
+    """The Worker as deployed (its code from `src`), measured without the local stack's
+    loopback-only outbound worker (one more worker on every upstream fetch). With
+    `brake`, the limit is raised past anything a run sends; without, the binding is
+    gone, so what it costs shows."""
     wrangler = production_config()
     if brake:
         wrangler = with_brake(wrangler, limit=UNREACHED_LIMIT)
@@ -114,6 +117,7 @@ def proxy_worker(
         wrangler=wrangler,
         ready_path=ready_path,
         loopback_only=False,
+        src=src,
     )
 
 

@@ -40,7 +40,7 @@ import build_config
 from devstack import pyodide_bundle
 from devstack.kv import NODE, PERSIST, namespace_id
 from devstack.server import Service, free_port
-from toolkit.worker_files import ROOT, stage_code, vendor
+from toolkit.worker_files import ROOT, SRC, stage_code, vendor
 from toolkit.wrangler_config import production_config
 
 WORKERD = ROOT / "node_modules" / "@cloudflare" / "workerd-linux-64" / "bin" / "workerd"
@@ -107,6 +107,8 @@ class LocalWorker(Service):
     ready_timeout: float = 120.0
     # A folder to run instead of the Worker's code (benchmarks run a bare forwarder).
     code: Path | None = None
+    # Where the Worker's code is staged from (benchmarks/ab.py runs another revision's).
+    src: Path = SRC
     # wrangler.toml as parsed, when not the project's own (tests try bindings with it).
     wrangler: Mapping[str, Any] | None = None
     # Whether the Worker's own fetches may reach loopback only (off for measurements: it
@@ -153,7 +155,7 @@ class LocalWorker(Service):
         )
         worker = self.workdir / WORKER
         if self.code is None:
-            stage_code(worker, build_config.render(dict(document)))
+            stage_code(worker, build_config.render(dict(document)), src=self.src)
         else:
             shutil.rmtree(worker, ignore_errors=True)
             shutil.copytree(self.code, worker)

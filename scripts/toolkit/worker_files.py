@@ -44,14 +44,15 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def stage_code(worker: Path, compiled: bytes) -> None:
-    """Replace `worker` with the Worker's code and the compiled config."""
+def stage_code(worker: Path, compiled: bytes, *, src: Path = SRC) -> None:
+    """Replace `worker` with the Worker's code (from `src`, the project's own by default)
+    and the compiled config."""
     if worker.exists():
         shutil.rmtree(worker)
     worker.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in CODE:
-        source = SRC / name
+        source = src / name
         if source.is_dir():
             shutil.copytree(source, worker / name, ignore=ignore)
         else:
