@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from opencode_proxy.clients import token_headers
 from opencode_proxy.discovery import Discovery
 from opencode_proxy.menu import overlaid
 from opencode_proxy.models_dev import model_entry
@@ -33,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = ROOT / "config-src"
 DEFAULT_OUT = ROOT / "build" / "opencode.json"
 OPENCODE_SCHEMA = "https://opencode.ai/config.json"
-TOKEN_HEADER = "cf-access-token"  # noqa: S105 (a header name, not a secret)
 # OpenCode's built-in agents, which commands may name without defining.
 BUILTIN_AGENTS = frozenset({"build", "plan", "general"})
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -171,7 +171,7 @@ def _render_provider(
     rendered["options"] = {
         "baseURL": provider.base_url,
         "apiKey": "",
-        "headers": {TOKEN_HEADER: f"{{env:{token_env}}}"},
+        "headers": token_headers(token_env),
         **provider.options,
     }
     rendered["models"] = {

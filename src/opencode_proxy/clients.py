@@ -21,7 +21,7 @@ from .menu import BASE_URL_PLACEHOLDER, route_of
 
 # OpenCode's remote_config: the caller's own menu, laid over discovery on every start.
 OPENCODE_PATH = "/setup/opencode"
-# The header OpenCode sends its stored token in (config-src's providers use it too).
+# The header OpenCode sends its stored token in.
 TOKEN_HEADER = "cf-access-token"  # noqa: S105 (a header name)
 CLAUDE_CODE_PATH = "/setup/claude-code"
 # The same settings for IT's managed drop-in, where Claude Code also honours exact matching.
@@ -92,10 +92,16 @@ def _pick(preferred: str, provider: str, served: Sequence[str]) -> str | None:
     return served[0] if served else None
 
 
+def token_headers(env: str) -> dict[str, str]:
+    """The headers an OpenCode config sends the stored token in: OpenCode substitutes
+    `{env:<env>}` with the token `opencode auth login` stored under that name."""
+    return {TOKEN_HEADER: f"{{env:{env}}}"}
+
+
 def remote_config(auth: Mapping[str, Any], origin: str) -> dict[str, Any]:
     """Discovery's `remote_config`: OpenCode fetches it on every start, its stored token
     in the header, and lays the answer over the served config."""
-    return {"url": origin + OPENCODE_PATH, "headers": {TOKEN_HEADER: f"{{env:{auth['env']}}}"}}
+    return {"url": origin + OPENCODE_PATH, "headers": token_headers(auth["env"])}
 
 
 def opencode_remote_config(config: Mapping[str, Any]) -> bytes:
