@@ -7,10 +7,8 @@ from typing import Any
 
 import httpx
 
-from opencode_proxy.discovery import DISCOVERY_PATH
+from opencode_proxy.pages import Pages
 
-HEALTH_PATH = "/healthz"
-PROTECTED_PATH = "/whoami"
 TIMEOUT_SECONDS = 20.0
 
 
@@ -43,23 +41,23 @@ def verify(origin: str, public_paths: tuple[str, ...]) -> list[tuple[bool, str]]
                 checks.append((False, f"{path}: unreachable ({type(exc).__name__})"))
                 return None
 
-        health = get(HEALTH_PATH)
+        health = get(Pages.HEALTH)
         if health is not None:
             ok = _json(health).get("status") == "ok"
-            checks.append((ok, f"{HEALTH_PATH}: {health.status_code}"))
-        discovery = get(DISCOVERY_PATH)
+            checks.append((ok, f"{Pages.HEALTH}: {health.status_code}"))
+        discovery = get(Pages.DISCOVERY)
         if discovery is not None:
             document = _json(discovery)
             ok = isinstance(document.get("auth"), dict) and isinstance(document.get("config"), dict)
-            checks.append((ok, f"{DISCOVERY_PATH}: {discovery.status_code}, auth and config"))
+            checks.append((ok, f"{Pages.DISCOVERY}: {discovery.status_code}, auth and config"))
         for path in public_paths:
-            if path in (HEALTH_PATH, DISCOVERY_PATH):
+            if path in (Pages.HEALTH, Pages.DISCOVERY):
                 continue
             answer = get(path)
             if answer is not None:
                 checks.append((answer.status_code == 200, f"{path}: {answer.status_code}, open"))
-        protected = get(PROTECTED_PATH)
+        protected = get(Pages.WHOAMI)
         if protected is not None:
             ok = _asks_for_sign_in(protected)
-            checks.append((ok, f"{PROTECTED_PATH}: {protected.status_code}, asks for sign-in"))
+            checks.append((ok, f"{Pages.WHOAMI}: {protected.status_code}, asks for sign-in"))
     return checks
