@@ -86,6 +86,16 @@ def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vecto
 
     month = 31 * 24 * 3600
 
+    def nested(levels: int) -> Any:
+        """A claim value that nests `levels` lists deep."""
+        value: Any = "x"
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    deep_header = _b64(b"[" * 3000 + b"]" * 3000)
+    utf16_header = _b64(json.dumps({"alg": "RS256", "kid": key.kid}).encode("utf-16"))
+
     return [
         token("valid", valid, ok),
         token("aud as a string", key.sign(claims(aud=audience)), ok),
@@ -163,6 +173,24 @@ def build(issuer: str, audience: str, keys: dict[str, SigningKey]) -> list[Vecto
         token("three dots", "a.b.c.d", (401, bad, "malformed")),
         token("only dots", "...", (401, bad, "malformed")),
         token("20 KiB of garbage", "x" * 20 * 1024, (401, bad, "malformed")),
+        token(
+            "9 KiB of garbage, more than a cookie holds", "x" * 9 * 1024, (401, bad, "malformed")
+        ),
+        token("header nested 3,000 levels", f"{deep_header}.e30.c2ln", (401, bad, "malformed")),
+        token(
+            "unsigned payload nested 3,000 levels",
+            f"{head}.{deep_header}.{signature}",
+            (401, bad, "malformed"),
+        ),
+        token(
+            "signed payload nested 17 levels",
+            key.sign(claims(custom=nested(16))),
+            (401, bad, "malformed"),
+        ),
+        token(
+            "signed payload with a claim nested 8 levels", key.sign(claims(custom=nested(7))), ok
+        ),
+        token("header in UTF-16", f"{utf16_header}.{body}.{signature}", (401, bad, "malformed")),
         token("64 KiB of garbage", "x" * 65536, (431, "headers_too_large", "None")),
         token("exp NaN", raw(exp="NaN"), (401, bad, "malformed")),
         token("exp Infinity", raw(exp="Infinity"), (401, bad, "malformed")),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import re
 from collections import OrderedDict
@@ -20,6 +19,8 @@ from typing import Any
 
 import jwt
 
+from . import bounded_json
+from .bounded_json import TOKEN_DEPTH, TooDeep
 from .identity import Identity, NotAnAddress, group_names, service_identity, user_identity
 from .keys import KeySet
 from .ports import Clock, Rs256
@@ -29,7 +30,9 @@ from .refusal import Refusal
 TOKEN_HEADERS = ("cf-access-jwt-assertion", "cf-access-token")
 ACCESS_COOKIE = "CF_Authorization"
 CERTS_PATH = "/cdn-cgi/access/certs"
-MAX_TOKEN_BYTES = 16 * 1024
+# Access hands browsers the token as the CF_Authorization cookie, and browsers keep
+# cookies of at most 4 KiB (RFC 6265 6.1): no real token is larger than 8 KiB.
+MAX_TOKEN_BYTES = 8 * 1024
 LEEWAY_SECONDS = 30
 # The longest session an Access application can grant (one month).
 MAX_LIFETIME_SECONDS = 31 * 24 * 3600
@@ -111,6 +114,8 @@ class AccessVerifier:
 
     async def identify(self, token: str) -> Identity:
         """The caller's identity; raises a Refusal saying in words what is wrong."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise _invalid("malformed", "The token is too large to be an Access token.")
         cached = self._cache.get(token)
         if cached is not None:
             expires, identity = cached
@@ -126,16 +131,16 @@ class AccessVerifier:
         return identity
 
     async def _verify(self, token: str) -> dict[str, Any]:
-        if len(token) > MAX_TOKEN_BYTES:
-            raise _invalid("malformed", "The token is too large to be an Access token.")
         segments = token.split(".")
         if len(segments) != 3 or not segments[0] or not segments[1]:
             raise _invalid("malformed", "The token is not a well-formed JWT.")
         try:
-            header = json.loads(_b64decode(segments[0]))
-            _b64decode(segments[1])
+            header = bounded_json.loads(_b64decode(segments[0]), max_depth=TOKEN_DEPTH)
+            # PyJWT parses the payload once the signature holds: bounded here, first.
+            if not bounded_json.nesting_within(_b64decode(segments[1]), TOKEN_DEPTH):
+                raise TooDeep
             signature = _b64decode(segments[2])
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, binascii.Error):
             raise _invalid("malformed", "The token is not a well-formed JWT.") from None
         if not isinstance(header, dict):
             raise _invalid("malformed", "The token is not a well-formed JWT.")

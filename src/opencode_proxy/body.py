@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .bounded_json import BODY_DEPTH, nesting_within
 from .endpoints import Endpoint
 from .http import Request
 from .ports import BodyTooLarge, NativeModel, ReadBody
@@ -33,6 +34,7 @@ _SPELLING = re.compile(
     rb'"(?:m|\\u006[dD])(?:o|\\u006[fF])(?:d|\\u0064)(?:e|\\u0065)(?:l|\\u006[cC])"'
 )
 MODEL_KEY = "model"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def spellings(data: bytes) -> int:
@@ -57,9 +59,26 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
+def _not_utf8(data: bytes) -> str | None:
+    """Why `data` is not JSON text as RFC 8259 requires between systems (UTF-8, no byte
+    order mark), or None. Python's parser would take UTF-16 and UTF-32 as well, and
+    read a model that the runtime's parser, and the provider's, never see."""
+    if data.startswith(UTF8_BOM):
+        return "starts with a byte order mark"
+    if b"\x00" in data:  # never in JSON text; in every UTF-16 or UTF-32 one
+        return "is not UTF-8 (it holds NUL bytes, as UTF-16 and UTF-32 do)"
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "is not valid UTF-8"
+    return None
+
+
 def _parse(data: bytes, *, watch_keys: bool) -> Any:
-    """The body as JSON (strictly: no NaN or Infinity); with `watch_keys`, raises
-    _Ambiguous when an object has two `model` keys."""
+    """The body as JSON (strictly: no NaN or Infinity), None when it is not; with
+    `watch_keys`, raises _Ambiguous when an object has two `model` keys. The caller has
+    checked that it is UTF-8 and nested within BODY_DEPTH."""
     hook = _pairs if watch_keys else None
     try:
         return json.loads(data, object_pairs_hook=hook, parse_constant=_not_json)
@@ -86,6 +105,10 @@ def _refused(prefix: str, why: str) -> Refusal:
     return Refusal(400, "model_required", f"This request to /{prefix} {why}.")
 
 
+def _unreadable(prefix: str, why: str) -> Refusal:
+    return Refusal(400, "bad_body", f"The body of this request to /{prefix} {why}.")
+
+
 async def body_models(
     request: Request, endpoint: Endpoint, prefix: str, *, read: ReadBody, native: NativeModel
 ) -> tuple[tuple[str, ...], Request]:
@@ -105,6 +128,8 @@ async def body_models(
     except OSError:  # the client went away, or sent a body that cannot be read
         raise Refusal(400, "bad_body", "The request body could not be read.") from None
     forwarded = request.with_body(got.payload)
+    if (why := _not_utf8(got.data)) is not None:
+        raise _unreadable(prefix, f"{why}: send JSON in UTF-8 without a byte order mark")
     twice_possible = spellings(got.data) > 1
     large = endpoint.model == "body" and len(got.data) > PYTHON_PARSE_LIMIT
     if large and not twice_possible:
@@ -112,6 +137,9 @@ async def body_models(
         if model is None:
             raise _refused(prefix, "is not a JSON object with a string `model`")
         return (model,), forwarded
+    # The runtime's parser above is iterative; Python's recursion could crash the isolate.
+    if not nesting_within(got.data, BODY_DEPTH):
+        raise _unreadable(prefix, f"nests deeper than {BODY_DEPTH} levels")
     try:
         parsed = _parse(got.data, watch_keys=twice_possible)
     except _Ambiguous:

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import bounded_json
+from .bounded_json import DOCUMENT_DEPTH
 from .ports import Clock, HttpGet, KeyValue, Rs256
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ class _Loaded:
 def parse_certs(text: str) -> dict[str, dict[str, str]]:
     """The usable RS256 public keys of a certs document, by `kid`; junk gives `{}`."""
     try:
-        document = json.loads(text)
+        document = bounded_json.loads(text, max_depth=DOCUMENT_DEPTH)
     except ValueError:
         return {}
     entries = document.get("keys") if isinstance(document, dict) else None
@@ -154,7 +156,7 @@ class KeySet:
         if raw is None:
             return
         try:
-            fetched_at = float(json.loads(raw)["fetched_at"])
+            fetched_at = float(bounded_json.loads(raw, max_depth=DOCUMENT_DEPTH)["fetched_at"])
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring unreadable cached access keys")
             return
