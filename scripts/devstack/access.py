@@ -110,6 +110,8 @@ class LocalAccess(LocalHttpServer):
     team_origin: str = "https://team.cloudflareaccess.com"
     # None serves the keys; an int answers with that status; "junk" serves garbage.
     failure: int | str | None = None
+    # Seconds the certs endpoint takes to answer, to hold sign-ins of a cold isolate open.
+    certs_delay: float = 0.0
     certs_requests: int = 0
     last_request_at: float = float("-inf")  # time.monotonic() of the last certs request
     # get-identity: each person's IdP groups, by email; how often it was asked; and a
@@ -191,6 +193,7 @@ class LocalAccess(LocalHttpServer):
                     return
                 access.certs_requests += 1
                 access.last_request_at = time.monotonic()
+                time.sleep(access.certs_delay)
                 if access.failure == "junk":
                     body, status = b"<html>not json</html>", 200
                 elif isinstance(access.failure, int):

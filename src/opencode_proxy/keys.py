@@ -2,14 +2,14 @@
 
 Keys live in the isolate and in KV, so a new isolate starts without a network
 call. A token with an unknown `kid` may trigger one refetch (key rotation), but
-never more than one per `refetch_interval`, and concurrent requests share it,
-so a flood of made-up `kid`s cannot hammer the certs endpoint. A certs endpoint
-that is down or returns junk never replaces keys that still work.
+never more than one per `refetch_interval`, and requests that arrive meanwhile go
+on with the keys already known, so a flood of made-up `kid`s cannot hammer the
+certs endpoint. A certs endpoint that is down or returns junk never replaces keys
+that still work.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -86,7 +86,7 @@ class KeySet:
         self._loaded: _Loaded | None = None
         self._kv_checked = False
         self._last_fetch = float("-inf")
-        self._inflight: asyncio.Future[None] | None = None
+        self._fetching = False
 
     async def get(self, kid: str) -> object | None:
         """The imported key for `kid`, or None if Access does not publish it."""
@@ -105,15 +105,17 @@ class KeySet:
         return self._loaded.keys.get(kid)
 
     async def _refetch(self) -> None:
-        """One fetch at a time; callers that arrive meanwhile wait for its result."""
-        if self._inflight is None:
-            self._inflight = asyncio.ensure_future(self._fetch())
-        inflight = self._inflight
+        """Fetch the keys in this request, unless another request is already refreshing
+        keys that still serve. A request never awaits another request's fetch: in
+        workerd it would then go on inside that request's I/O context, and its own
+        I/O there is refused ("Cannot perform I/O on behalf of a different request")."""
+        if self._fetching and self._loaded is not None:
+            return
+        self._fetching = True
         try:
-            await asyncio.shield(inflight)
+            await self._fetch()
         finally:
-            if self._inflight is inflight and inflight.done():
-                self._inflight = None
+            self._fetching = False
 
     async def _fetch(self) -> None:
         # The first successful load is not a refetch: a new key can be picked up at once.
