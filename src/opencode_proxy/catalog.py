@@ -18,7 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import bounded_json
+from .bounded_json import DOCUMENT_DEPTH
 from .ports import Clock, KeyValue
+from .safe_text import usable_entry
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,14 @@ class Catalog:
 
     @classmethod
     def from_json(cls, text: str) -> Catalog:
-        data = json.loads(text)
+        """The stored catalog; an entry that cannot be served safely (stored before the
+        refresh checked every text) is left out."""
+        data = bounded_json.loads(text, max_depth=DOCUMENT_DEPTH)
         return cls(
-            providers=data["providers"],
+            providers={
+                provider_id: {m: e for m, e in models.items() if usable_entry(m, e)}
+                for provider_id, models in data["providers"].items()
+            },
             fetched_at=float(data["fetched_at"]),
             sources=tuple(data.get("sources", data["providers"])),
             missing=tuple(data.get("missing", ())),
@@ -130,7 +138,7 @@ class RefreshState:
 
     @classmethod
     def from_json(cls, text: str) -> RefreshState:
-        data = json.loads(text)
+        data = bounded_json.loads(text, max_depth=DOCUMENT_DEPTH)
         failure = data.get("failure")
         return cls(
             checked_at=data.get("checked_at"),

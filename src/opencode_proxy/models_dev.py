@@ -11,9 +11,10 @@ raised on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import CatalogError
+from .safe_text import shown, usable_id, usable_text
 
 # Families (or ids) of models that cannot hold a chat, for entries where models.dev
 # does not say what the model takes and produces or whether it calls tools: vectors,
@@ -69,7 +70,9 @@ def _price(value: Any) -> float | None:
 
 
 def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [text for v in value if (text := usable_text(v)) is not None]
 
 
 def _prices(value: Any) -> dict[str, float] | None:
@@ -119,13 +122,13 @@ def model_entry(model_id: str, model: Mapping[str, Any]) -> dict[str, Any] | Non
     if context is None or output is None:
         return None
     entry: dict[str, Any] = {
-        "name": model["name"] if isinstance(model.get("name"), str) else model_id,
+        "name": usable_text(model.get("name")) or model_id,
         "limit": {"context": context, "output": output},
     }
     if (largest_input := _count(limit.get("input"))) is not None:
         entry["limit"]["input"] = largest_input
-    if isinstance(model.get("family"), str):
-        entry["family"] = model["family"]
+    if (family := usable_text(model.get("family"))) is not None:
+        entry["family"] = family
     if (prices := _prices(model.get("cost"))) is not None:
         cost: dict[str, Any] = dict(prices)
         if (tier := _prices(model["cost"].get("context_over_200k"))) is not None:
@@ -140,15 +143,15 @@ def model_entry(model_id: str, model: Mapping[str, Any]) -> dict[str, Any] | Non
         entry[flag] = _flag(model.get(flag, default))
     interleaved = model.get("interleaved")
     if isinstance(interleaved, bool) or (
-        isinstance(interleaved, Mapping) and isinstance(interleaved.get("field"), str)
+        isinstance(interleaved, Mapping) and usable_text(interleaved.get("field")) is not None
     ):
         entry["interleaved"] = (
             interleaved if isinstance(interleaved, bool) else {"field": interleaved["field"]}
         )
     if model.get("status") in ("alpha", "beta"):
         entry["status"] = model["status"]
-    if isinstance(model.get("release_date"), str):
-        entry["release_date"] = model["release_date"]
+    if (released := usable_text(model.get("release_date"))) is not None:
+        entry["release_date"] = released
     entry["options"] = {"store": False}
     return entry
 
@@ -156,13 +159,22 @@ def model_entry(model_id: str, model: Mapping[str, Any]) -> dict[str, Any] | Non
 Models = dict[str, dict[str, dict[str, Any]]]
 
 
-def transform(document: Any, providers: Sequence[str]) -> tuple[Models, tuple[str, ...]]:
-    """The chat models of `providers` in a models.dev document, as OpenCode entries, and
-    the providers the document does not have."""
+class Transformed(NamedTuple):
+    """The chat models by provider, the providers the document lacks, and each model id
+    or name left out because it could not be served (in words, for the cron's log)."""
+
+    models: Models
+    missing: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+def transform(document: Any, providers: Sequence[str]) -> Transformed:
+    """The chat models of `providers` in a models.dev document, as OpenCode entries."""
     if not isinstance(document, Mapping):
         raise CatalogError("the document is not a JSON object")
     result: Models = {}
     missing = []
+    dropped = []
     for provider_id in providers:
         provider = document.get(provider_id)
         models = provider.get("models") if isinstance(provider, Mapping) else None
@@ -171,11 +183,15 @@ def transform(document: Any, providers: Sequence[str]) -> tuple[Models, tuple[st
             continue
         entries = {}
         for model_id, model in models.items():
-            if isinstance(model_id, str) and isinstance(model, Mapping):
+            if not usable_id(model_id):
+                dropped.append(f"{provider_id}/{shown(model_id)}")
+            elif isinstance(model, Mapping):
                 entry = model_entry(model_id, model)
                 if entry is not None:
                     entries[model_id] = entry
+                    if "name" in model and usable_text(model["name"]) is None:
+                        dropped.append(f"the name of {provider_id}/{model_id}")
         result[provider_id] = dict(sorted(entries.items()))
     if providers and len(missing) == len(providers):
         raise CatalogError(f"none of {', '.join(providers)} is in the document")
-    return result, tuple(missing)
+    return Transformed(result, tuple(missing), tuple(dropped))

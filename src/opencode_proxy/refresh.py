@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import bounded_json
+from .bounded_json import DOCUMENT_DEPTH
 from .catalog import DEFAULT_URL, Catalog, CatalogError, CatalogStore, Failure, Hold, RefreshState
 from .models_dev import transform
 from .ports import Clock, HttpGet, LogLine
@@ -127,10 +129,12 @@ class Refresher:
         if answer.status != 200:
             raise CatalogError(f"{self.url} answered {answer.status}")
         try:
-            document = json.loads(answer.text)
+            document = bounded_json.loads(answer.text, max_depth=DOCUMENT_DEPTH)
         except ValueError as exc:
             raise CatalogError(f"invalid JSON from {self.url}: {exc}") from None
-        fresh, missing = transform(document, sources)
+        fresh, missing, dropped = transform(document, sources)
+        if dropped:
+            self._log_dropped(dropped)
         for provider_id in missing:  # keep what models.dev no longer lists, and say so
             if current is not None and provider_id in current.providers:
                 fresh[provider_id] = {k: dict(v) for k, v in current.providers[provider_id].items()}
@@ -153,6 +157,11 @@ class Refresher:
         if missing:
             notes.append(f"{', '.join(missing)} missing from models.dev")
         return "; ".join([written, *notes])
+
+    def _log_dropped(self, dropped: Sequence[str]) -> None:
+        """One line naming what models.dev sent that cannot be served (the first few)."""
+        line = {"event": "catalog_dropped", "count": len(dropped), "dropped": dropped[:20]}
+        self.log_line(json.dumps(line))
 
     async def _unchanged(
         self, current: Catalog, state: RefreshState, now: float, status: int

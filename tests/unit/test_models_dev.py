@@ -13,7 +13,7 @@ from support.models_dev_fixture import DOCUMENT, EXPECTED_OPENAI
 
 
 def test_openai_chat_models_become_exact_opencode_entries() -> None:
-    assert transform(DOCUMENT, ["openai"]) == ({"openai": EXPECTED_OPENAI}, ())
+    assert transform(DOCUMENT, ["openai"]) == ({"openai": EXPECTED_OPENAI}, (), ())
 
 
 def test_embedding_moderation_audio_image_deprecated_and_unusable_models_are_left_out() -> None:
@@ -39,7 +39,7 @@ def test_store_false_is_forced_even_when_the_source_says_otherwise() -> None:
 
 
 def test_more_providers_can_be_taken() -> None:
-    result, _ = transform(DOCUMENT, ["openai", "deepseek"])
+    result = transform(DOCUMENT, ["openai", "deepseek"]).models
     assert list(result["deepseek"]) == ["deepseek-chat"]
     assert result["deepseek"]["deepseek-chat"]["options"] == {"store": False}
 
@@ -59,8 +59,7 @@ def test_unusable_documents_are_refused(document: Any, reason: str) -> None:
 
 def entry_of(model_id: str, model: dict[str, Any], provider: str = "p") -> dict[str, Any] | None:
     document = {provider: {"id": provider, "models": {model_id: {"id": model_id, **model}}}}
-    models, _ = transform(document, [provider])
-    return models[provider].get(model_id)
+    return transform(document, [provider]).models[provider].get(model_id)
 
 
 CHAT = {
