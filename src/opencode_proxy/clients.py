@@ -17,6 +17,8 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import tomli_w
+
 from .menu import BASE_URL_PLACEHOLDER, route_of
 
 # OpenCode's remote_config: the caller's own menu, laid over discovery on every start.
@@ -42,17 +44,20 @@ _FETCH = "curl -fsSL --max-redirs 0"
 
 def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]:
     """The shell commands that set each client up for this origin, as the README and the
-    page show them. A personal setup is fetched with the person's token (through
-    stdin, never in a command line), so it carries their own menu; IT's managed one,
-    for everyone, carries the default menu."""
-    claude, managed_url = f"{origin}{CLAUDE_CODE_PATH}", f"{origin}{CLAUDE_CODE_MANAGED_PATH}"
+    page show them, every word from the origin shell-quoted. A personal setup is
+    fetched with the person's token (through stdin, never in a command line), so it
+    carries their own menu; IT's managed one, for everyone, carries the default menu."""
+    login = shlex.quote(origin)
+    claude = shlex.quote(f"{origin}{CLAUDE_CODE_PATH}")
+    managed_url = shlex.quote(f"{origin}{CLAUDE_CODE_MANAGED_PATH}")
+    codex = shlex.quote(f"{origin}{CODEX_PATH}")
     managed = f"{CLAUDE_CODE_MANAGED_DIR}/opencode-proxy.json"
     signed = (
         f"printf '{TOKEN_HEADER}: %s\\n' \"$({shlex.join(token_command(auth, origin))})\" "
         f"| {_FETCH} -H @-"
     )
     return {
-        "opencode": [f"opencode auth login {origin}", "opencode"],
+        "opencode": [f"opencode auth login {login}", "opencode"],
         "claude-code": [
             f"mkdir -p ~/.claude && {signed} {claude} -o {CLAUDE_CODE_FILE}",
             f"claude --settings {CLAUDE_CODE_FILE}",
@@ -61,7 +66,7 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
             f"sudo mkdir -p {CLAUDE_CODE_MANAGED_DIR} && sudo {_FETCH} {managed_url} -o {managed}",
         ],
         "codex": [
-            f"mkdir -p ~/.codex && {signed} {origin}{CODEX_PATH} -o {CODEX_FILE}",
+            f"mkdir -p ~/.codex && {signed} {codex} -o {CODEX_FILE}",
             f"codex --profile {CODEX_PROFILE}",
         ],
     }
@@ -172,35 +177,34 @@ def claude_code_settings(
     return (json.dumps(settings, indent=2) + "\n").encode()
 
 
-def _toml(value: str | list[str]) -> str:
-    # JSON strings are valid TOML basic strings, and arrays of them valid TOML arrays.
-    return json.dumps(value, ensure_ascii=False)
-
-
 def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: str) -> bytes:
     """A Codex CLI profile for this Worker: `~/.codex/opencode-proxy.config.toml`, used
     with `codex --profile opencode-proxy`, layered over the user's own config.toml."""
     command = token_command(auth, origin)
     model = _pick(str(config.get("model", "")), "openai", _models_on(config, "openai"))
-    lines = [
-        f"# Codex CLI through {origin}: the organisation's models, signed in with Access.",
-        f"# Save as {CODEX_FILE} and run `codex --profile {CODEX_PROFILE}`.",
-        *([f"model = {_toml(model)}"] if model else []),
-        f"model_provider = {_toml(CODEX_PROVIDER)}",
-        "",
-        f"[model_providers.{CODEX_PROVIDER}]",
-        f"name = {_toml(origin)}",
-        f"base_url = {_toml(origin + '/openai/v1')}",
-        'wire_api = "responses"',
-        "requires_openai_auth = false",
-        "",
-        "# Prints an Access token; Codex runs it again after a 401.",
-        f"[model_providers.{CODEX_PROVIDER}.auth]",
-        f"command = {_toml(command[0] if command else '')}",
-        f"args = {_toml(command[1:])}",
-        "timeout_ms = 60000",
-    ]
-    return ("\n".join(lines) + "\n").encode()
+    profile: dict[str, Any] = {
+        **({"model": model} if model else {}),
+        "model_provider": CODEX_PROVIDER,
+        "model_providers": {
+            CODEX_PROVIDER: {
+                "name": origin,
+                "base_url": origin + "/openai/v1",
+                "wire_api": "responses",
+                "requires_openai_auth": False,
+                # Prints an Access token; Codex runs it again after a 401.
+                "auth": {
+                    "command": command[0] if command else "",
+                    "args": command[1:],
+                    "timeout_ms": 60000,
+                },
+            }
+        },
+    }
+    heading = (
+        f"# Codex CLI through {origin}: the organisation's models, signed in with Access.\n"
+        f"# Save as {CODEX_FILE} and run `codex --profile {CODEX_PROFILE}`.\n"
+    )
+    return (heading + tomli_w.dumps(profile)).encode()
 
 
 def client_of(user_agent: str) -> str:
@@ -224,7 +228,7 @@ def login_hint(user_agent: str, auth: Mapping[str, Any], origin: str) -> str:
     command = shlex.join(token_command(auth, origin))
     if client == "opencode":
         return (
-            f"Run `opencode auth login {origin}`, then restart OpenCode: it reads the "
+            f"Run `opencode auth login {shlex.quote(origin)}`, then restart OpenCode: it reads the "
             "token only when it starts."
         )
     if client == "claude-code":

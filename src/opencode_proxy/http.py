@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from .origins import canonical_origin
 from .refusal import Refusal
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -18,6 +19,7 @@ class Request:
     """An incoming request. Header names are lower-case; `body` is the runtime's stream.
 
     The URL is split once, here: path, query and origin are read on every request.
+    `origin` is empty when the URL's host is not a valid one (limits.check refuses it).
     """
 
     method: str
@@ -29,12 +31,14 @@ class Request:
     origin: str = field(init=False)
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        host = parts.netloc.rpartition("@")[2]
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:  # a bracketed host that is no IPv6 address
+            parts = urlsplit("/")
         object.__setattr__(self, "path", parts.path or "/")
         object.__setattr__(self, "query", parts.query)
         # Scheme and host[:port] as the client reached the Worker.
-        object.__setattr__(self, "origin", f"{parts.scheme}://{host}")
+        object.__setattr__(self, "origin", canonical_origin(parts.scheme, parts.netloc) or "")
 
     def with_body(self, body: object) -> Request:
         """The same request carrying `body`; the URL is not split again (and, unlike

@@ -17,6 +17,12 @@ MAX_HEADERS = 100
 
 def check(request: Request) -> None:
     """Raise the refusal of a request no route should see."""
+    if not request.origin:
+        raise Refusal(
+            400,
+            "bad_host",
+            "The Host header is not a host name or IP address (with an optional port).",
+        )
     headers = request.headers
     size = sum(len(name) + len(value) for name, value in headers.items())
     if size > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:

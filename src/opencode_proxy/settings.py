@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .origins import canonical_origin
 
 # Every setting the Worker reads ([vars] and secrets), see the README's table.
 NAMES = (
@@ -89,18 +90,22 @@ def groups_claim(value: str | None) -> str | None:
 
 def origin_setting(name: str, value: str, what: str = "an https origin") -> str:
     """A host (or its https URL, with no path) as an origin; http only for loopback."""
-    parts = urlsplit(value if "://" in value else f"https://{value}")
+    try:
+        parts = urlsplit(value if "://" in value else f"https://{value}")
+    except ValueError:
+        raise SettingError(name, f"is not {what} ({value!r})") from None
+    origin = canonical_origin(parts.scheme, parts.netloc)
     host = parts.hostname or ""
     loopback = host == "localhost" or _is_loopback_ip(host)
     if (
-        not re.fullmatch(r"[a-z0-9.-]+", host)
+        origin is None
         or parts.path not in ("", "/")
         or parts.query
-        or parts.username
+        or parts.fragment
         or (parts.scheme != "https" and not (parts.scheme == "http" and loopback))
     ):
         raise SettingError(name, f"is not {what} ({value!r})")
-    return f"{parts.scheme}://{parts.netloc}"
+    return origin
 
 
 def _is_loopback_ip(host: str) -> bool:

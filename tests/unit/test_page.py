@@ -132,7 +132,7 @@ def test_the_page_is_locked_down_and_never_cached_shared(app: App) -> None:
     assert "<script" not in response.body.decode()
 
 
-def test_hostile_names_and_origins_render_as_text(
+def test_hostile_names_render_as_text(
     access: LocalAccess, config_src: Path, tmp_path: Path
 ) -> None:
     anthropic = config_src / "providers" / "anthropic.toml"
@@ -145,10 +145,9 @@ def test_hostile_names_and_origins_render_as_text(
     compiled = tmp_path / "opencode.json"
     compiled.write_bytes(build_config.render(build_config.compile_config(config_src)))
     app = cpython.make_app(access, compiled=compiled)
-    html = page(app, url='https://x.example"><img src=x>/')
+    html = page(app)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<img" not in html
 
 
 def test_anything_but_a_browser_gets_json_pointing_at_discovery(app: App) -> None:

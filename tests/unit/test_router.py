@@ -41,10 +41,55 @@ def test_discovery_names_the_host_it_was_asked_on_and_is_cached_privately(app: A
     assert json.loads(response.body)["auth"]["env"] == "CF_ACCESS_TOKEN"
 
 
-def test_origin_keeps_the_port_and_drops_credentials_in_the_url(app: App) -> None:
-    response = call(app, "GET", "http://user:pw@127.0.0.1:8787/.well-known/opencode")
+def test_origin_keeps_the_port(app: App) -> None:
+    response = call(app, "GET", "http://127.0.0.1:8787/.well-known/opencode")
     command = json.loads(response.body)["auth"]["command"]
     assert command[-1] == "-app=http://127.0.0.1:8787"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "user:pw@127.0.0.1:8787",
+        "evil.example$(id)",
+        "evil.example`id`",
+        "evil.example;id",
+        "a.example&b",
+        "a.example|b",
+        'x.example"><img src=x>',
+        "a b.example",
+        "-a.example",
+        "a.example:0",
+        "a.example:65536",
+        "a.example:80x",
+        "[::1",
+        "[zz::1]",
+        "::1",
+        "é.example",
+        "a" * 64 + ".example",
+        "",
+    ],
+)
+def test_a_host_that_is_not_a_name_or_an_ip_is_refused_before_any_route(
+    app: App, host: str
+) -> None:
+    response = call(app, "GET", f"http://{host}/.well-known/opencode")
+    assert response.status == 400
+    assert json.loads(response.body)["error"]["type"] == "bad_host"
+    assert b"$(" not in response.body
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        ("AI.Example.com", "https://ai.example.com"),
+        ("[::1]:8787", "https://[::1]:8787"),
+        ("10.0.0.1:443", "https://10.0.0.1:443"),
+    ],
+)
+def test_a_valid_host_becomes_one_canonical_origin(app: App, host: str, origin: str) -> None:
+    response = call(app, "GET", f"https://{host}/.well-known/opencode")
+    assert json.loads(response.body)["auth"]["command"][-1] == f"-app={origin}"
 
 
 def test_query_strings_do_not_change_the_route(app: App) -> None:
