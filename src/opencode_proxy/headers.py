@@ -72,8 +72,12 @@ QUERY_CREDENTIALS = frozenset(
     {"key", "api_key", "api-key", "apikey", "access_token", "x-goog-api-key", "token"}
 )
 GATEWAY_PREFIX = "cf-aig-"
-# Dropped wherever they appear in a name: the gateway's own headers and browser metadata.
-_REMOVED_PARTS = (GATEWAY_PREFIX, "sec-fetch-")
+# Dropped wherever they appear in a name: the gateway's own headers, browser metadata,
+# and every proxy's spelling of a forwarded address (x-original-forwarded-for, ...).
+_REMOVED_PARTS = (GATEWAY_PREFIX, "sec-fetch-", "forwarded")
+# A name with one of these words carries a client's address (x-real-ip, true-client-ip,
+# x-remote-addr, x-envoy-external-address, ...).
+_ADDRESS_WORDS = frozenset({"ip", "ipv6", "addr", "address"})
 METADATA_LIMIT = 5
 # Where each client sends its session id: OpenCode 1.18.34+, OpenCode 1.18.33, Claude
 # Code 2.1, Codex CLI 0.169. The first one present is the session in `cf-aig-metadata`.
@@ -131,6 +135,7 @@ def _dropped(name: str, named_by_connection: set[str]) -> bool:
         name in REMOVED
         or name in named_by_connection
         or any(part in name for part in _REMOVED_PARTS)
+        or not _ADDRESS_WORDS.isdisjoint(name.split("-"))
     )
 
 

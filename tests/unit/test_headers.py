@@ -147,3 +147,37 @@ def test_names_that_only_resemble_nothing_dropped_pass() -> None:
         "x-goog-api-client": "a",
         "anthropic_beta": "b",
     }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x-original-forwarded-for",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-port",
+        "x-forwarded-server",
+        "x-forwarded-client-cert",
+        "forwarded",
+        "x-forwarded",
+        "forwarded-for",
+        "true-client-ip",
+        "x-real-ip",
+        "x-client-ip",
+        "cf-connecting-ipv6",
+        "x-remote-addr",
+        "x-original-remote-addr",
+        "x-envoy-external-address",
+        "x-appengine-user-ip",
+    ],
+)
+def test_every_forwarded_address_header_is_dropped(name: str) -> None:
+    sent = rewrite({name: "203.0.113.7", "content-type": "application/json"})
+    assert "203.0.113.7" not in sent.values()
+    assert sent["content-type"] == "application/json"
+
+
+def test_provider_headers_that_merely_look_like_address_words_pass() -> None:
+    kept = {"x-stainless-arch": "x64", "anthropic-dangerous-direct-browser-access": "true"}
+    assert {name: rewrite(kept)[name] for name in kept} == kept
