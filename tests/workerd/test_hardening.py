@@ -3,9 +3,7 @@ models off the menu. None of it reaches the gateway, and no answer leaks a token
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
 
 import httpx
 import pytest
@@ -14,27 +12,14 @@ from devstack.gateway import FakeGateway, Reply, Seen
 from devstack.runtime import LocalWorker
 from opencode_proxy.identity import anonymous_id
 from support import cpython, served
+from support.raw_http import raw_request
 
 
 def _raw_request(
     worker: LocalWorker, target: str, extra: bytes = b"", body: bytes | None = None
 ) -> tuple[int, bytes]:
-    """Send a request line and headers exactly as given (a POST of `body` when there is
-    one) to workerd's own socket for the Worker, with no miniflare entry worker to
-    rebuild it first; return status and body."""
-    method = "GET" if body is None else "POST"
-    if body is not None:
-        extra += f"content-length: {len(body)}\r\n".encode()
-    with socket.create_connection(("127.0.0.1", worker.direct_port), timeout=30) as sock:
-        sock.sendall(
-            f"{method} {target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n".encode()
-            + extra
-            + b"\r\n"
-            + (body or b"")
-        )
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response.status, response.read()
+    status, answer, _ = raw_request(worker.direct_port, target, extra, body)
+    return status, answer
 
 
 @pytest.mark.parametrize(
