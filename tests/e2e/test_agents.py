@@ -3,6 +3,7 @@ again by their own token command after a 401."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import tomli_w
 
 from devstack.dev_token import DEFAULT_EMAIL
 from devstack.gateway import FakeGateway
@@ -81,9 +83,10 @@ def codex_profile(stack: DevStack, home: Path, command: list[str] | None = None)
     path = home / ".codex" / f"{CODEX_PROFILE}.config.toml"
     profile = tomllib.loads(path.read_text())
     if command is not None:
-        auth = profile["model_providers"][profile["model_provider"]]["auth"]
-        text = path.read_text().replace(json.dumps(auth["command"]), json.dumps(command[0]))
-        path.write_text(text.replace(json.dumps(auth["args"]), json.dumps(command[1:])))
+        changed = copy.deepcopy(profile)
+        auth = changed["model_providers"][changed["model_provider"]]["auth"]
+        auth["command"], auth["args"] = command[0], command[1:]
+        path.write_text(tomli_w.dumps(changed))
     return profile
 
 
