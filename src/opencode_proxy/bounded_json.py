@@ -12,9 +12,9 @@ not measured: V8's JSON parser does not recurse.
 The limits, from real documents (2026-12):
 - Access tokens: the header is flat (1 level) and the payload 2 (`aud` is a
   list; identity-provider claims such as groups add one or two): 16.
-- Request bodies: coding agents' bodies nest their tools' JSON Schemas, the
-  deepest seen about 20 levels (messages > content > tool_use > input > schema
-  > properties > items ...): 128.
+- Request bodies: the pinned clients' real requests (their tools' JSON Schemas
+  the deepest part) nest 10 levels (Claude Code), 11 (OpenCode), 12 (Codex);
+  MCP tools' own schemas can add more: 128.
 - Fetched and stored documents (models.dev 6 levels, the certs document 3,
   get-identity 4, the catalog and the refresh's state in KV 6): 32.
 """
