@@ -68,7 +68,7 @@ def locked_runtime_packages() -> list[tuple[str, str]]:
                 "uv",
                 "export",
                 "--frozen",
-                "--no-dev",
+                "--no-default-groups",
                 "--no-emit-project",
                 "--no-hashes",
                 "--no-header",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -20,6 +22,7 @@ from toolkit.wrangler_config import placeholders
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
+FREE_SCRIPT_LIMIT_KIB = 3 * 1000 * 1000 / 1024
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -34,9 +37,16 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+class Upload(NamedTuple):
+    """What `wrangler deploy` would upload, written out by its dry run, and its report."""
+
+    files: Path
+    report: str
+
+
 @pytest.fixture(scope="module")
-def upload(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What `wrangler deploy` would upload, written out by its dry run (the build runs first)."""
+def dry_run(tmp_path_factory: pytest.TempPathFactory) -> Upload:
+    """`wrangler deploy --dry-run` (the build runs first)."""
     outdir = tmp_path_factory.mktemp("upload")
     quiet = {"CI": "true", "WRANGLER_SEND_METRICS": "false", "NO_COLOR": "1"}
     result = run(str(NODE), str(WRANGLER), "deploy", "--dry-run", "--outdir", str(outdir), **quiet)
@@ -45,7 +55,12 @@ def upload(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The shipped wrangler.toml still has its placeholders: a dry run names them.
     for placeholder in PLACEHOLDERS:
         assert placeholder in result.stdout + result.stderr, placeholder
-    return outdir
+    return Upload(outdir, result.stdout)
+
+
+@pytest.fixture(scope="module")
+def upload(dry_run: Upload) -> Path:
+    return dry_run.files
 
 
 PLACEHOLDERS = (
@@ -92,6 +107,45 @@ def test_the_upload_vendors_the_locked_runtime_packages(upload: Path) -> None:
     locked = {p["name"]: p["version"] for p in lock["package"]}
     assert (vendored / f"pyjwt-{locked['pyjwt']}.dist-info").is_dir()
     assert (vendored / f"workers_runtime_sdk-{locked['workers-runtime-sdk']}.dist-info").is_dir()
+
+
+def _runtime_closure() -> dict[str, str]:
+    """name -> version of `[project] dependencies` and what they need, as uv.lock has
+    them: no dependency group (dev tools, the provisioning SDK) is part of it."""
+    packages = {p["name"]: p for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+    wanted = [d["name"] for d in packages["opencode-proxy"]["dependencies"]]
+    closure: dict[str, str] = {}
+    while wanted:
+        name = wanted.pop()
+        if name not in closure:
+            closure[name] = packages[name]["version"]
+            wanted += [d["name"] for d in packages[name].get("dependencies", [])]
+    return closure
+
+
+def _distribution(dist_info: str) -> tuple[str, str]:
+    name, _, version = dist_info.removesuffix(".dist-info").rpartition("-")
+    return name.replace("_", "-").lower(), version
+
+
+def test_the_upload_vendors_the_runtime_closure_and_nothing_else(dry_run: Upload) -> None:
+    vendored = dry_run.files / "python_modules"
+    shipped = dict(_distribution(p.name) for p in vendored.glob("*.dist-info"))
+    assert shipped == _runtime_closure()
+    assert not [p for p in vendored.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
+    sizes = re.search(r"Total Upload: ([\d.]+) KiB / gzip: ([\d.]+) KiB", dry_run.report)
+    assert sizes is not None, dry_run.report
+    raw, gzipped = (float(size) for size in sizes.groups())
+    print(f"upload: {raw:.0f} KiB, {gzipped:.0f} KiB gzipped ({len(shipped)} packages)")
+    # Workers Free takes scripts up to 3 MB compressed (Workers limits).
+    assert gzipped < FREE_SCRIPT_LIMIT_KIB
+
+
+def test_wrangler_toml_publishes_no_workers_dev_or_preview_url() -> None:
+    # Either would answer on *.workers.dev, outside the hostname's Access applications.
+    config = tomllib.loads((ROOT / "wrangler.toml").read_text())
+    assert config["workers_dev"] is False
+    assert config["preview_urls"] is False
 
 
 def test_nothing_local_reaches_the_upload(upload: Path) -> None:
