@@ -25,7 +25,7 @@ from pathlib import Path
 from provisioning import wrangler_file
 from provisioning.cloud import Cloud, ProvisionError
 from provisioning.reconcile import Allow, Inputs, Reconciler, Report
-from provisioning.routes import public_paths
+from provisioning.routes import byok_providers, public_paths
 from provisioning.verify import verify
 
 from toolkit.worker_files import write_atomically
@@ -85,6 +85,7 @@ def _provision(args: argparse.Namespace, *, apply: bool) -> int:
         worker=str(wrangler["name"]),
         public_paths=public_paths(),
         collect_logs=not args.no_logs,
+        byok_providers=byok_providers(),
     )
     reconciler = Reconciler(
         Cloud(inputs.account_id),

@@ -50,6 +50,10 @@ class Account:
     scripts: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> secrets
     domains: list[dict[str, Any]] = field(default_factory=list)
     zones: list[dict[str, Any]] = field(default_factory=list)
+    # Hostnames with a DNS record of their own (a custom domain cannot take them).
+    dns_records: set[str] = field(default_factory=set)
+    # gateway id -> the providers whose keys it stores (BYOK provider configs).
+    provider_keys: dict[str, list[str]] = field(default_factory=dict)
 
     # --- what each route answers: the envelope's result, or a Page -------------------------
 
@@ -68,6 +72,40 @@ class Account:
             raise ApiError(404, 7002, "Not Found")
         return self.gateways[gid]
 
+    def add_dashboard_gateway(self, gid: str) -> dict[str, Any]:
+        """A gateway as the dashboard makes one: settings never set read back as null
+        (the SDK's AIGatewayGetResponse types cache_ttl and rate_limiting_* Optional)."""
+        return self._gw_store(
+            gid,
+            {
+                "cache_invalidate_on_update": False,
+                "cache_ttl": None,
+                "collect_logs": True,
+                "rate_limiting_interval": None,
+                "rate_limiting_limit": None,
+                "rate_limiting_technique": None,
+                "authentication": False,
+                "byok_only": False,
+            },
+            NOW,
+        )
+
+    def on_provider_configs(self, body: Any, query: dict[str, str], gid: str) -> Any:
+        configs = [
+            {
+                "id": _id(),
+                "alias": "default",
+                "default_config": True,
+                "gateway_id": gid,
+                "modified_at": NOW,
+                "provider_slug": slug,
+                "secret_id": _id(),
+                "secret_preview": "sk-...abcd",
+            }
+            for slug in self.provider_keys.get(gid, [])
+        ]
+        return _page(configs, query)
+
     def on_gw_create(self, body: Any, query: dict[str, str]) -> Any:
         if body["id"] in self.gateways:
             raise ApiError(400, 7001, "A gateway with this id already exists")
@@ -77,7 +115,7 @@ class Account:
         created = self.on_gw_get(body, query, gid)["created_at"]
         return self._gw_store(gid, body, created)  # an update replaces every field
 
-    def _gw_store(self, gid: str, body: dict[str, Any], created: str) -> Any:
+    def _gw_store(self, gid: str, body: dict[str, Any], created: str) -> dict[str, Any]:
         stamp = datetime.now(UTC).isoformat()
         gateway = {
             "id": gid,
@@ -110,6 +148,13 @@ class Account:
         self.policies[app["id"]] = []
         return app
 
+    def on_app_put(self, body: Any, query: dict[str, str], app: str) -> Any:
+        """An update replaces the application's settings; its id and AUD stay."""
+        index = next(i for i, a in enumerate(self.apps) if a["id"] == app)
+        kept = {k: self.apps[index][k] for k in ("id", "aud", "created_at")}
+        self.apps[index] = {**body, **kept, "updated_at": NOW}
+        return self.apps[index]
+
     def on_app_delete(self, body: Any, query: dict[str, str], app: str) -> Any:
         self.apps = [a for a in self.apps if a["id"] != app]
         self.policies.pop(app, None)
@@ -122,6 +167,10 @@ class Account:
         policy = {**body, "id": str(uuid.uuid4()), "created_at": NOW, "updated_at": NOW}
         self.policies[app].append(policy)
         return policy
+
+    def on_policy_delete(self, body: Any, query: dict[str, str], app: str, pid: str) -> Any:
+        self.policies[app] = [p for p in self.policies[app] if p["id"] != pid]
+        return {"id": pid}
 
     def on_policy_put(self, body: Any, query: dict[str, str], app: str, pid: str) -> Any:
         policies = self.policies[app]
@@ -153,7 +202,14 @@ class Account:
         return Page(found, None)
 
     def on_domain_put(self, body: Any, query: dict[str, str]) -> Any:
+        """Attach a custom domain; the API refuses, with 409, a hostname another Worker
+        holds (100116) or one that has a DNS record of its own (100117)."""
         zone = next(z for z in self.zones if z["id"] == body["zone_id"])
+        hostname = body["hostname"]
+        if any(d["hostname"] == hostname and d["service"] != body["service"] for d in self.domains):
+            raise ApiError(409, 100116, "Hostname already has an existing Worker attached to it.")
+        if hostname in self.dns_records:
+            raise ApiError(409, 100117, "Hostname already has an externally managed DNS record.")
         domain = {
             "id": _id(),
             "cert_id": _id(),

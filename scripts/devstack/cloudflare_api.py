@@ -4,7 +4,9 @@ It answers the calls provisioning makes in the API's own shapes: the
 `{success, errors, messages, result, result_info}` envelope, pages of lists (a page
 past the end comes back empty, which is where the SDK stops), and the API's error
 codes (10014 for a duplicate KV title, 10000 for a token without the permission,
-7002 for an unknown gateway, 10007 for an unknown Worker). Faults can be set: deny
+7002 for an unknown gateway, 10007 for an unknown Worker, 100116 and 100117 for a
+custom domain another Worker or a DNS record holds), and null for a gateway's
+settings never set. Faults can be set: deny
 permissions, or fail every write after a number of them (a run that dies midway).
 Never deployed; state lives in memory.
 """
@@ -41,14 +43,22 @@ ROUTES: list[tuple[str, str, str, str]] = [
     ("GET", _ACCOUNT + "/ai-gateway/gateways/(?P<gid>[^/]+)", GATEWAY_EDIT, "gw_get"),
     ("POST", _ACCOUNT + "/ai-gateway/gateways", GATEWAY_EDIT, "gw_create"),
     ("PUT", _ACCOUNT + "/ai-gateway/gateways/(?P<gid>[^/]+)", GATEWAY_EDIT, "gw_put"),
+    (
+        "GET",
+        _ACCOUNT + "/ai-gateway/gateways/(?P<gid>[^/]+)/provider_configs",
+        GATEWAY_EDIT,
+        "provider_configs",
+    ),
     ("GET", _ACCOUNT + "/access/organizations", ACCESS_ORG_READ, "org"),
     ("GET", _ACCOUNT + "/access/groups", ACCESS_ORG_READ, "groups"),
     ("GET", _ACCOUNT + "/access/apps", ACCESS_APPS_EDIT, "apps"),
     ("POST", _ACCOUNT + "/access/apps", ACCESS_APPS_EDIT, "app_create"),
+    ("PUT", _APP, ACCESS_APPS_EDIT, "app_put"),
     ("DELETE", _APP, ACCESS_APPS_EDIT, "app_delete"),
     ("GET", _APP + "/policies", ACCESS_APPS_EDIT, "policies"),
     ("POST", _APP + "/policies", ACCESS_APPS_EDIT, "policy_create"),
     ("PUT", _APP + "/policies/(?P<pid>[^/]+)", ACCESS_APPS_EDIT, "policy_put"),
+    ("DELETE", _APP + "/policies/(?P<pid>[^/]+)", ACCESS_APPS_EDIT, "policy_delete"),
     ("GET", _ACCOUNT + "/workers/scripts", SCRIPTS_EDIT, "scripts"),
     ("GET", _SCRIPT + "/secrets", SCRIPTS_EDIT, "secrets"),
     ("PUT", _SCRIPT + "/secrets", SCRIPTS_EDIT, "secret_put"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import cloudflare
@@ -46,9 +46,34 @@ def _plain(value: Any) -> dict[str, Any]:
 
 def _accepted(method: Callable[..., Any], fields: dict[str, Any]) -> dict[str, Any]:
     """The fields an SDK update takes: what an answer holds besides (ids, timestamps)
-    is not sent back."""
-    names = set(inspect.signature(method).parameters) - {"id", "account_id", "app_id"}
-    return {k: v for k, v in fields.items() if k in names}
+    is not sent back. The API reads back null for a setting never set (a gateway made
+    in the dashboard has `cache_ttl` and `rate_limiting_*` null), and an answer drops
+    nulls, so a required field that may be null is sent back as null."""
+    parameters = inspect.signature(method).parameters
+    names = set(parameters) - {"id", "account_id", "app_id"}
+    accepted = {k: v for k, v in fields.items() if k in names}
+    for name, parameter in parameters.items():
+        required = parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty
+        if required and name not in accepted and "Optional" in str(parameter.annotation):
+            accepted[name] = None
+    return accepted
+
+
+# The custom domain's 409s (Workers custom domains), and what to do about each.
+DOMAIN_CONFLICTS = {
+    100116: "another Worker already serves {host}: detach it from that Worker "
+    "(Workers & Pages > the Worker > Settings > Domains & Routes) or choose another "
+    "hostname, then run apply again",
+    100117: "{host} already has a DNS record: delete that record in the zone's DNS "
+    "settings (the custom domain makes its own) or choose another hostname, then run "
+    "apply again",
+}
+
+
+def _codes(exc: cloudflare.APIStatusError) -> set[int]:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    errors = body.get("errors") or []
+    return {e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), int)}
 
 
 class Cloud:
@@ -62,9 +87,23 @@ class Cloud:
             )
         self._client = client or Cloudflare(max_retries=0)
 
-    def _call(self, permission: str, call: Callable[[], T], *, missing: bool = False) -> T:
+    def _call(
+        self,
+        permission: str,
+        call: Callable[[], T],
+        *,
+        missing: bool = False,
+        conflicts: Mapping[int, str] | None = None,
+    ) -> T:
+        """`call()`; an error becomes a ProvisionError saying what to do (`conflicts`: what
+        to say for each error code of a 409)."""
         try:
             return call()
+        except cloudflare.ConflictError as exc:
+            said = [conflicts[code] for code in _codes(exc) if conflicts and code in conflicts]
+            raise ProvisionError(
+                said[0] if said else f"Cloudflare API: 409 {exc.message}"
+            ) from None
         except cloudflare.NotFoundError as exc:
             if missing:
                 raise _Missing from None
@@ -124,6 +163,14 @@ class Cloud:
                 lambda: gateways.create(account_id=self.account_id, id=gateway_id, **fields),
             )
 
+    def provider_keys(self, gateway_id: str) -> set[str]:
+        """The providers whose keys the gateway stores (BYOK)."""
+        configs = self._client.ai_gateway.provider_configs
+        found = self._all(
+            GATEWAY_EDIT, lambda: configs.list(gateway_id, account_id=self.account_id)
+        )
+        return {str(config.get("provider_slug")) for config in found}
+
     # --- Access ----------------------------------------------------------------------------
 
     def team_domain(self) -> str:
@@ -144,6 +191,16 @@ class Cloud:
     def apps(self) -> list[dict[str, Any]]:
         apps = self._client.zero_trust.access.applications
         return self._all(ACCESS_APPS_EDIT, lambda: apps.list(account_id=self.account_id))
+
+    def update_app(self, app_id: str, fields: dict[str, Any]) -> None:
+        """Replace the application with `fields` (what was read, changed); its policies
+        are managed one by one, never through the application."""
+        apps = self._client.zero_trust.access.applications
+        fields = {k: v for k, v in _accepted(apps.update, fields).items() if k != "policies"}
+        self._call(
+            ACCESS_APPS_EDIT,
+            lambda: apps.update(app_id, account_id=self.account_id, **fields),
+        )
 
     def create_app(self, fields: dict[str, Any]) -> dict[str, Any]:
         apps = self._client.zero_trust.access.applications
@@ -181,6 +238,13 @@ class Cloud:
                     policy_id, app_id=app_id, account_id=self.account_id, **fields
                 ),
             )
+
+    def delete_policy(self, app_id: str, policy_id: str) -> None:
+        policies = self._client.zero_trust.access.applications.policies
+        self._call(
+            ACCESS_APPS_EDIT,
+            lambda: policies.delete(policy_id, app_id=app_id, account_id=self.account_id),
+        )
 
     # --- the Worker: secrets and its custom domain ------------------------------------------
 
@@ -229,4 +293,8 @@ class Cloud:
             lambda: domains.update(
                 account_id=self.account_id, hostname=hostname, service=script, zone_id=zone_id
             ),
+            conflicts={
+                code: f"custom domain {hostname}: " + fix.format(host=hostname)
+                for code, fix in DOMAIN_CONFLICTS.items()
+            },
         )

@@ -50,6 +50,8 @@ class Inputs:
     public_paths: tuple[str, ...]
     collect_logs: bool = True
     session_duration: str = "24h"
+    # The gateway providers the Worker forwards to with a stored key (BYOK).
+    byok_providers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -112,6 +114,14 @@ class Reconciler:
         inputs = self.inputs
         managed = {"authentication": True, "byok_only": True, "collect_logs": inputs.collect_logs}
         found = self.cloud.gateway(inputs.gateway_id)
+        stored = self.cloud.provider_keys(inputs.gateway_id) if found is not None else set()
+        if missing := [p for p in inputs.byok_providers if p not in stored]:
+            self.report.waiting.append(
+                f"AI Gateway {inputs.gateway_id} stores no provider key for "
+                f"{', '.join(missing)}: add each under AI Gateway > {inputs.gateway_id} > "
+                "Provider Keys before the first request (BYOK only is on, so a request "
+                "without one fails)"
+            )
         if found is None:
             fields = {**GATEWAY_DEFAULTS, **managed}
             self._change(
@@ -161,23 +171,50 @@ class Reconciler:
 
     def _app(self, name: str, domain: str) -> dict[str, Any] | None:
         found = self._apps_named(name, domain)
+        wanted = {
+            "destinations": [{"type": "public", "uri": domain}],
+            "session_duration": self.inputs.session_duration,
+        }
         if found is None:
-            fields = {
-                "name": name,
-                "domain": domain,
-                "type": "self_hosted",
-                "destinations": [{"type": "public", "uri": domain}],
-                "session_duration": self.inputs.session_duration,
-            }
-            found = self._change(
+            fields = {"name": name, "domain": domain, "type": "self_hosted", **wanted}
+            created: dict[str, Any] | None = self._change(
                 f"+ Access application {name} ({domain})", lambda: self.cloud.create_app(fields)
+            )
+            return created
+        drift = {k: v for k, v in wanted.items() if found.get(k) != v}
+        if drift:
+            said = "; ".join(f"{k} {found.get(k)} -> {v}" for k, v in drift.items())
+            changed = {**found, **drift}  # an update replaces: keep what is not ours
+            self._change(
+                f"~ Access application {name} ({domain}): {said}",
+                lambda: self.cloud.update_app(found["id"], changed),
             )
         return found
 
+    def _unmanaged_app_on(self, domain: str, name: str) -> None:
+        """Stop when an application not made by provisioning protects `domain`: a second
+        one would leave Access to choose between them."""
+        for app in self._apps:
+            uris = {str(d.get("uri")) for d in app.get("destinations") or [] if d.get("uri")}
+            if app.get("name") != name and (app.get("domain") == domain or domain in uris):
+                raise ProvisionError(
+                    f"the Access application {app.get('name')!r} ({app.get('id')}) already "
+                    f"protects {domain}: rename it to {name!r} for provisioning to adopt it "
+                    "(its settings are then managed here), or delete it, then run again"
+                )
+
     def _policy(self, app: dict[str, Any] | None, name: str, decision: str, include: Any) -> None:
-        existing = (
-            [p for p in self.cloud.policies(app["id"]) if p.get("name") == name] if app else []
-        )
+        """The application's one policy: `name` as wanted; any other is removed, since it
+        would let in someone the allow rule does not."""
+        policies = self.cloud.policies(app["id"]) if app else []
+        for other in (p for p in policies if p.get("name") != name):
+            assert app is not None
+            self._change(
+                f"- Access policy {other.get('name')} on {app['domain']} (not provisioning's: "
+                f"{other.get('decision')} {other.get('include')})",
+                functools.partial(self.cloud.delete_policy, app["id"], str(other["id"])),
+            )
+        existing = [p for p in policies if p.get("name") == name]
         wanted = {"name": name, "decision": decision, "include": include}
         if existing and all(existing[0].get(k) == v for k, v in wanted.items()):
             return
@@ -191,6 +228,7 @@ class Reconciler:
 
     def _main_app(self, include: list[dict[str, Any]]) -> None:
         worker, hostname = self.inputs.worker, self.inputs.hostname
+        self._unmanaged_app_on(hostname, worker)
         app = self._app(worker, hostname)
         self._policy(app, f"{worker} allow", "allow", include)
         self.report.variables["ACCESS_AUD"] = app["aud"] if app else PENDING
@@ -227,7 +265,13 @@ class Reconciler:
         if "GATEWAY_TOKEN" not in present:
             self._change("+ secret GATEWAY_TOKEN (from the environment)", self._put_gateway_token)
         domain = self.cloud.domain(hostname)
-        if domain is None or domain.get("service") != worker:
+        if domain is not None and domain.get("service") != worker:
+            raise ProvisionError(
+                f"custom domain {hostname} is attached to the Worker {domain.get('service')!r}: "
+                "detach it there (Workers & Pages > that Worker > Settings > Domains & "
+                "Routes) or choose another hostname, then run again"
+            )
+        if domain is None:
             self._change(f"+ custom domain {hostname} -> Worker {worker}", self._put_domain)
 
     def _put_gateway_token(self) -> None:

@@ -1,4 +1,5 @@
-"""The paths Access must leave open, read from the Worker's own route table."""
+"""What provisioning reads from the Worker's own route table: the paths Access must
+leave open, and the gateway providers that need a stored key."""
 
 from __future__ import annotations
 
@@ -11,14 +12,26 @@ from opencode_proxy.router import App
 from opencode_proxy.services import Services
 from opencode_proxy.settings import Settings
 
+# Routes whose models run on Workers AI, billed to the account: no provider key.
+ACCOUNT_BILLED = frozenset({"workers-ai", "compat"})
+
 
 def _unavailable(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("provisioning reads the Worker's route table, never its platform")
 
 
-def public_paths() -> tuple[str, ...]:
-    """`App.public_paths()` of a Worker built on no platform and an empty config."""
+def _services() -> Services:
+    """The services of a Worker built on no platform and an empty config."""
     ports: dict[str, Any] = {f.name: _unavailable for f in dataclasses.fields(Platform)}
-    platform = Platform(**ports)
-    discovery = Discovery({"auth": {}, "config": {}})
-    return tuple(App(Services(discovery, Settings({}), platform)).public_paths())
+    return Services(Discovery({"auth": {}, "config": {}}), Settings({}), Platform(**ports))
+
+
+def public_paths() -> tuple[str, ...]:
+    """`App.public_paths()`: the paths Access leaves open."""
+    return tuple(App(_services()).public_paths())
+
+
+def byok_providers() -> tuple[str, ...]:
+    """The AI Gateway providers the Worker forwards to with the gateway's stored keys."""
+    routes = _services().provider_routes
+    return tuple(r.prefix for r in routes if r.prefix not in ACCOUNT_BILLED)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -33,39 +32,9 @@ from devstack.cloudflare_account import Account
 from devstack.cloudflare_api import LocalCloudflareApi
 from devstack.server import LocalHttpServer, QuietHandler
 from support.cpython import make_app
+from support.provisioning import ACCOUNT, GATEWAY_TOKEN, HOST, WORKER, deployed, run
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-HOST = "ai.example.com"
-GATEWAY_TOKEN = "gateway-run-token-not-for-output"
-WORKER = "opencode-proxy"
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloudflareApi]:
-    with LocalCloudflareApi() as running:
-        running.account.add_zone("example.com")
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", running.token)
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.base_url)
-        monkeypatch.setenv("GATEWAY_TOKEN", GATEWAY_TOKEN)
-        yield running
-
-
-@pytest.fixture
-def wrangler(tmp_path: Path) -> Path:
-    target = tmp_path / "wrangler.toml"
-    shutil.copy(ROOT / "wrangler.toml", target)
-    return target
-
-
-def run(wrangler: Path, command: str, *extra: str) -> int:
-    args = [command, "--account", ACCOUNT, "--hostname", HOST, "--wrangler", str(wrangler)]
-    return provision.main([*args, "--allow-domain", "example.com", *extra])
-
-
-def deployed(api: LocalCloudflareApi) -> None:
-    """What `wrangler deploy` leaves: the Worker exists, without secrets."""
-    api.account.scripts.setdefault(WORKER, {})
 
 
 def converged(api: LocalCloudflareApi) -> dict[str, Any]:
