@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -26,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from devstack.server import LocalHttpServer, QuietHandler
 from opencode_proxy.access import ACCESS_COOKIE, CERTS_PATH
 from opencode_proxy.membership import GET_IDENTITY_PATH
+
+# The team's login page for an application's host: /cdn-cgi/access/login/<host>.
+LOGIN_PATH = "/cdn-cgi/access/login/"
 
 
 def _b64url_uint(value: int) -> str:
@@ -119,6 +123,9 @@ class LocalAccess(LocalHttpServer):
     groups: dict[str, list[str]] = field(default_factory=dict)
     identity_requests: int = 0
     identity_failure: int | str | None = None
+    # Who the team's login page signs in at once, as an IdP with a live session would
+    # (the local stack's dev identity); None shows a sign-in page that goes no further.
+    login_email: str | None = None
 
     @property
     def origin(self) -> str:
@@ -188,6 +195,9 @@ class LocalAccess(LocalHttpServer):
                     self.end_headers()
                     self.wfile.write(body)
                     return
+                if self.path.startswith(LOGIN_PATH):
+                    self._login()
+                    return
                 if self.path.split("?")[0] != CERTS_PATH:
                     self.send_error(404)
                     return
@@ -205,5 +215,33 @@ class LocalAccess(LocalHttpServer):
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _login(self) -> None:
+                """The team's login page for `/cdn-cgi/access/login/<host>?kid=<aud>`: the
+                signed-in identity goes back to the host's authorized endpoint."""
+                target = urlsplit(self.path)
+                host = target.path.removeprefix(LOGIN_PATH)
+                query = parse_qs(target.query)
+                if access.login_email is None or not access.published:
+                    page = b"<!doctype html><title>Sign in</title><p>Sign in to continue."
+                    self.send_response(200)
+                    self.send_header("content-type", "text/html")
+                    self.send_header("content-length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
+                claims = access_claims(
+                    access.origin, query.get("kid", [""])[0], email=access.login_email
+                )
+                token = access.published[0].sign(claims)
+                back = query.get("redirect_url", ["/"])[0]
+                self.send_response(302)
+                self.send_header(
+                    "location",
+                    f"http://{host}/cdn-cgi/access/authorized?"
+                    + urlencode({"token": token, "redirect_url": back}),
+                )
+                self.send_header("content-length", "0")
+                self.end_headers()
 
         return Handler

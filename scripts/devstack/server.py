@@ -51,9 +51,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalHttpServer(Service):
-    """An HTTP server on 127.0.0.1 (a free port) in a background thread."""
+    """An HTTP server on 127.0.0.1 (`bind_port`, or a free port) in a background thread."""
 
     _server: _Server | None = None
+    bind_port: int = 0  # 0: a free port
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         """The request handler class; it can reach `self` through a closure."""
@@ -70,7 +71,7 @@ class LocalHttpServer(Service):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
-        self._server = _Server(("127.0.0.1", 0), self.handler())
+        self._server = _Server(("127.0.0.1", self.bind_port), self.handler())
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -2,6 +2,8 @@
 
 - Access: a dev signing key (kept in the state folder), its certs endpoint, and a
   login command (`python -m devstack.dev_token`) served in discovery instead of cloudflared;
+- the Access edge in front of the Worker, with the applications provisioning creates
+  (the page behind Access, signing the dev identity in; the rest left to the Worker);
 - AI Gateway: provider-shaped streamed answers (`scripts/fake_providers.py`) that
   check the `cf-aig-*` headers the proxy adds;
 - models.dev: a sample document, so the catalog refresh has something to read.
@@ -12,6 +14,7 @@ Used by `scripts/dev` and by the end-to-end tests. Nothing here is deployed.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.request
 from dataclasses import dataclass, field
@@ -19,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from provisioning.routes import public_paths
 
 import build_config
 from devstack.access import LocalAccess, SigningKey
-from devstack.dev_token import DEFAULT_EMAIL, KEY_FILE, SETTINGS_FILE, mint
+from devstack.access_edge import LocalAccessEdge, apps_for
+from devstack.dev_token import DEFAULT_EMAIL, DEV_EMAIL, KEY_FILE, SETTINGS_FILE, mint
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.providers import RESPONDERS
@@ -36,6 +41,8 @@ DEV_GATEWAY_ID = "local-dev"
 DEV_GATEWAY_TOKEN = "local-dev-gateway-token"  # noqa: S105 (only the local stand-in knows it)
 DEV_USER_ID_KEY = "local-dev-user-id-key"
 DEV_KID = "local-dev"
+# miniflare's own paths (the cron's trigger): production has none, so Access has none.
+LOCAL_ONLY_PATHS = ("/cdn-cgi/local",)
 
 
 def dev_key(state: Path) -> SigningKey:
@@ -77,10 +84,12 @@ class DevStack(Service):
     gateway: FakeGateway = field(init=False)
     models_dev: LocalModelsDev = field(init=False)
     worker: LocalWorker = field(init=False)
+    edge: LocalAccessEdge = field(init=False)
 
     @property
     def url(self) -> str:
-        return self.worker.url
+        """Where clients reach the Worker: through the Access edge, as in production."""
+        return self.edge.origin
 
     def login_command(self) -> list[str]:
         return [sys.executable, "-m", "devstack.dev_token", "--state", str(self.state)]
@@ -91,7 +100,8 @@ class DevStack(Service):
     def start(self) -> DevStack:
         self.state.mkdir(parents=True, exist_ok=True)
         key = dev_key(self.state)
-        self.access = LocalAccess(published=[key]).start()
+        email = os.environ.get(DEV_EMAIL, DEFAULT_EMAIL)
+        self.access = LocalAccess(published=[key], login_email=email).start()
         self.gateway = FakeGateway(token=DEV_GATEWAY_TOKEN, responders=dict(RESPONDERS)).start()
         self.models_dev = LocalModelsDev(self.models_dev_file.read_bytes()).start()
         settings = {
@@ -107,7 +117,6 @@ class DevStack(Service):
         self.worker = LocalWorker(
             self.state,
             gateway_origin=self.gateway.origin,
-            port=self.port,
             compiled=document,
             variables={
                 "ACCESS_TEAM_DOMAIN": self.access.origin,
@@ -120,6 +129,13 @@ class DevStack(Service):
         )
         try:
             self.worker.start()
+            self.edge = LocalAccessEdge(
+                upstream=self.worker.url,
+                access=self.access,
+                audience=DEV_AUDIENCE,
+                apps=apps_for([*public_paths(), *LOCAL_ONLY_PATHS]),
+                bind_port=self.port,
+            ).start()
             # Fill the catalog at once instead of waiting for the hourly cron.
             trigger = urllib.request.Request(
                 f"{self.worker.url}/cdn-cgi/local/scheduled", method="POST"
@@ -131,7 +147,7 @@ class DevStack(Service):
         return self
 
     def stop(self) -> None:
-        for part in ("worker", "models_dev", "gateway", "access"):
+        for part in ("edge", "worker", "models_dev", "gateway", "access"):
             service = self.__dict__.get(part)
             if service is not None:
                 service.stop()

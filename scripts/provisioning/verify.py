@@ -1,5 +1,5 @@
-"""A deployed Worker checked from outside: up, discoverable, open where it must be, and
-asking for a sign-in everywhere else."""
+"""A deployed Worker checked from outside: up, discoverable, open where it must be (the
+Worker itself answers, a refusal included), and behind Access everywhere else."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ TIMEOUT_SECONDS = 20.0
 
 
 def _asks_for_sign_in(response: httpx.Response) -> bool:
-    """Access's redirect to its login page, or (no Access in front) the Worker's 401."""
+    """Access's redirect to its login page."""
     location = response.headers.get("location", "")
-    if response.status_code in (302, 303) and "/cdn-cgi/access/login" in location:
-        return True
-    return response.status_code == 401
+    return response.status_code in (302, 303) and "/cdn-cgi/access/login" in location
+
+
+def _reaches_the_worker(response: httpx.Response) -> bool:
+    """An answer of the Worker's own: a page, or a refusal it names (`x-proxy-error`), as a
+    provider route without a token gets; never Access's redirect."""
+    return response.status_code == 200 or "x-proxy-error" in response.headers
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -34,9 +38,9 @@ def verify(origin: str, public_paths: tuple[str, ...]) -> list[tuple[bool, str]]
     checks: list[tuple[bool, str]] = []
     with httpx.Client(base_url=origin, timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
 
-        def get(path: str) -> httpx.Response | None:
+        def get(path: str, accept: str = "application/json") -> httpx.Response | None:
             try:
-                return http.get(path, headers={"accept": "application/json"})
+                return http.get(path, headers={"accept": accept})
             except httpx.HTTPError as exc:
                 checks.append((False, f"{path}: unreachable ({type(exc).__name__})"))
                 return None
@@ -55,9 +59,9 @@ def verify(origin: str, public_paths: tuple[str, ...]) -> list[tuple[bool, str]]
                 continue
             answer = get(path)
             if answer is not None:
-                checks.append((answer.status_code == 200, f"{path}: {answer.status_code}, open"))
-        protected = get(Pages.WHOAMI)
-        if protected is not None:
-            ok = _asks_for_sign_in(protected)
-            checks.append((ok, f"{Pages.WHOAMI}: {protected.status_code}, asks for sign-in"))
+                ok = _reaches_the_worker(answer)
+                checks.append((ok, f"{path}: {answer.status_code}, open"))
+        page = get("/", "text/html")
+        if page is not None:
+            checks.append((_asks_for_sign_in(page), f"/: {page.status_code}, asks for sign-in"))
     return checks

@@ -53,7 +53,7 @@ class Route:
     # Whether the CF_Authorization cookie may sign in (pages a person opens).
     cookies: bool = False
     methods: frozenset[str] = READ_ONLY
-    # Outside Access: clients fetch it before they have a token, or with an expired one.
+    # Outside Access at the edge (see `App.public_paths`).
     public: bool = True
 
     def rest(self, path: str) -> str | None:
@@ -74,6 +74,7 @@ class Mount:
     handler: Handler
     auth: Auth = Auth.REQUIRED
     cookies: bool = False
+    public: bool = True
 
     @property
     def path(self) -> str:
@@ -104,7 +105,7 @@ class App:
             Route("/", pages.page, auth=Auth.OPTIONAL, cookies=True, public=False),
             Route(pages.DISCOVERY, pages.discovery),
             Route(pages.HEALTH, pages.health),
-            Route(pages.WHOAMI, pages.whoami, auth=Auth.REQUIRED, cookies=True, public=False),
+            Route(pages.WHOAMI, pages.whoami, auth=Auth.REQUIRED, cookies=True),
             *(Route(path, pages.setup, auth=Auth.OPTIONAL) for path in pages.SETUP),
             *(
                 Mount(route, ProviderPipeline(route, services))
@@ -113,9 +114,13 @@ class App:
         )
 
     def public_paths(self) -> list[str]:
-        """The paths that must answer without a sign-in (outside Access): clients fetch
-        them before they have a token."""
-        return [e.path for e in self.routes if isinstance(e, Route) and e.public]
+        """The paths Access must leave open at the edge. Clients fetch discovery and the
+        setups before they have a token. The provider routes and /whoami the Worker signs
+        in itself (signature, team, audience, times): Access would answer an expired
+        token with a redirect to its login page, which no coding agent follows, where the
+        Worker's 401 makes Claude Code and Codex sign in again and tells OpenCode's user
+        how. Only the page stays behind Access."""
+        return [e.path for e in self.routes if e.public]
 
     async def handle(self, request: Request, defer: Defer) -> Response:
         """Answer one request; a refusal in the route's dialect, an unexpected failure a

@@ -178,10 +178,14 @@ def test_every_setting_is_documented_and_every_var_is_one_the_worker_reads() -> 
 
 
 def test_the_readme_lists_every_path_that_must_stay_outside_access() -> None:
-    # Clients fetch these before they have a token; behind Access they get a login page.
+    # Clients fetch some before they have a token; the Worker signs the rest in itself.
+    # Behind Access they would get a login page.
     readme = (ROOT / "README.md").read_text()
     deploying = readme[readme.index("## Deploying") : readme.index("### Settings")]
     app = cpython.make_app(LocalAccess())
-    assert sorted(app.public_paths()) == sorted(["/.well-known/opencode", "/healthz", *Pages.SETUP])
+    providers = [f"/{route.prefix}" for route in app.services.provider_routes]
+    own = ["/.well-known/opencode", "/healthz", Pages.WHOAMI, *Pages.SETUP]
+    assert sorted(app.public_paths()) == sorted([*own, *providers])
+    assert "/" not in app.public_paths()
     for path in app.public_paths():
         assert f"`{path}`" in deploying, path

@@ -375,4 +375,4 @@ def test_verify_fails_in_words_on_a_host_that_is_not_the_worker(
     assert verified == provision.FAILED
     assert "FAIL /healthz: 200" in out
     assert "FAIL /.well-known/opencode: 200, auth and config" in out
-    assert "FAIL /whoami: 200, asks for sign-in" in out
+    assert "FAIL /: 200, asks for sign-in" in out

@@ -11,6 +11,8 @@ from pathlib import Path
 import provision
 import pytest
 
+from devstack.access import LocalAccess
+from devstack.access_edge import LocalAccessEdge, dashboard_apps
 from devstack.cloudflare_api import LocalCloudflareApi
 from devstack.gateway import FakeGateway
 from devstack.runtime import LocalWorker
@@ -33,6 +35,7 @@ def test_the_applied_wrangler_toml_starts_the_worker_and_verify_passes(
         monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.base_url)
         args = ["--account", "acct", "--hostname", "ai.example.com", "--wrangler", str(wrangler)]
         assert provision.main(["apply", *args, "--allow-domain", "example.com"]) == 0
+        account = api.account
     config = tomllib.loads(wrangler.read_text())
     assert placeholders(config) == []
     # The secrets live in wrangler's secret store, not in wrangler.toml; here, variables.
@@ -40,17 +43,29 @@ def test_the_applied_wrangler_toml_starts_the_worker_and_verify_passes(
     worker = LocalWorker(
         tmp_path / "state", session_gateway.origin, wrangler=config, variables=secrets
     )
+    # The Access edge in front applies the applications apply made, as Access would.
+    apps = dashboard_apps(account, "ai.example.com")
+    assert [app.path for app in apps if not app.bypass] == [""]
     with worker:
-        assert "config_error" not in worker.log_text()
-        capsys.readouterr()
-        verified = provision.main(
-            ["verify", "--hostname", "ai.example.com", "--origin", worker.url]
+        edge = LocalAccessEdge(
+            upstream=worker.url,
+            access=LocalAccess(team_origin=f"https://{config['vars']['ACCESS_TEAM_DOMAIN']}"),
+            audience=config["vars"]["ACCESS_AUD"],
+            apps=apps,
         )
+        with edge:
+            assert "config_error" not in worker.log_text()
+            capsys.readouterr()
+            verified = provision.main(
+                ["verify", "--hostname", "ai.example.com", "--origin", edge.origin]
+            )
         out = capsys.readouterr().out
         assert verified == 0, out
         assert "FAIL" not in out
         for path in ("/healthz", "/.well-known/opencode", "/setup/opencode", "/whoami"):
             assert f"ok   {path}: " in out, path
+        assert "ok   /anthropic: 401, open" in out
+        assert "ok   /: 302, asks for sign-in" in out
 
 
 def test_verify_fails_when_the_public_paths_are_behind_access(
@@ -62,4 +77,4 @@ def test_verify_fails_when_the_public_paths_are_behind_access(
     assert verified == provision.FAILED
     assert "FAIL /healthz: 302" in out
     assert "FAIL /setup/opencode: 302, open" in out
-    assert "ok   /whoami: 302, asks for sign-in" in out
+    assert "ok   /: 302, asks for sign-in" in out
