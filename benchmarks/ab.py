@@ -34,6 +34,7 @@ from targets import (  # noqa: E402
     GATEWAY_ID,
     GATEWAY_TOKEN,
     RESPONDERS,
+    WORKERS_AI_TOKEN,
     Target,
     direct_target,
 )
@@ -74,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory() as unpacked,
         LocalAccess(published=[key]) as access,
-        FakeGateway(token=GATEWAY_TOKEN, responders=dict(RESPONDERS)) as gateway,
+        FakeGateway(
+            token=GATEWAY_TOKEN, workers_ai_token=WORKERS_AI_TOKEN, responders=dict(RESPONDERS)
+        ) as gateway,
     ):
         token = key.sign(access_claims(access.origin, AUDIENCE))
         brake = not args.brake_off

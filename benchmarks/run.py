@@ -48,6 +48,7 @@ from targets import (  # noqa: E402
     RESPONDERS,
     STREAMED,
     USER_ID_KEY,
+    WORKERS_AI_TOKEN,
     Target,
     direct_target,
 )
@@ -84,6 +85,7 @@ def settings(access: LocalAccess) -> dict[str, str]:
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
+        "WORKERS_AI_TOKEN": WORKERS_AI_TOKEN,
     }
 
 
@@ -275,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(machine=machine())
     with (
         LocalAccess(published=[key]) as access,
-        FakeGateway(token=GATEWAY_TOKEN, responders=dict(RESPONDERS)) as gateway,
+        FakeGateway(
+            token=GATEWAY_TOKEN, workers_ai_token=WORKERS_AI_TOKEN, responders=dict(RESPONDERS)
+        ) as gateway,
     ):
         tokens = [
             key.sign(access_claims(access.origin, AUDIENCE)) for _ in range(args.requests + 60)

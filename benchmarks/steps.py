@@ -26,7 +26,13 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 import procstat  # noqa: E402
 from devstack.gateway import ACCOUNT, FakeGateway  # noqa: E402
 from devstack.runtime import LocalWorker  # noqa: E402
-from targets import GATEWAY_ID, GATEWAY_TOKEN, RESPONDERS, direct_target  # noqa: E402
+from targets import (  # noqa: E402
+    GATEWAY_ID,
+    GATEWAY_TOKEN,
+    RESPONDERS,
+    WORKERS_AI_TOKEN,
+    direct_target,
+)
 
 STEPS_CODE = Path(__file__).resolve().parent / "steps"
 FLOOR = "floor"
@@ -45,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=500, help="requests of each step")
     args = parser.parse_args(argv)
     work = ROOT / ".local" / "bench" / "steps"
-    with FakeGateway(token=GATEWAY_TOKEN, responders=dict(RESPONDERS)) as gateway:
+    with FakeGateway(
+        token=GATEWAY_TOKEN, workers_ai_token=WORKERS_AI_TOKEN, responders=dict(RESPONDERS)
+    ) as gateway:
         upstream = f"{gateway.origin}/v1/{ACCOUNT}/{GATEWAY_ID}"
         worker = LocalWorker(
             work,

@@ -11,6 +11,7 @@ from devstack.gateway import ACCOUNT, FakeGateway, Reply, Seen
 
 AUDIENCE = "bench-aud"
 GATEWAY_TOKEN = "bench-gateway-token"  # noqa: S105 (the local fake gateway's)
+WORKERS_AI_TOKEN = "bench-workers-ai-token"  # noqa: S105 (likewise)
 GATEWAY_ID = "bench"
 USER_ID_KEY = "bench-user-id-key"
 # Requests for models the shipped config serves (the Worker refuses any other).
@@ -116,11 +117,16 @@ class Target:
 
 
 def direct_target(gateway: FakeGateway) -> Target:
-    """The gateway itself, sent what the Worker would send it."""
+    """The gateway itself, sent what the Worker would send it (Workers AI's token too,
+    which the other providers ignore)."""
     metadata = json.dumps({"userId": "00000000-0000-8000-8000-000000000000"})
     return Target(
         "direct",
         gateway.port,
         f"/v1/{ACCOUNT}/{GATEWAY_ID}",
-        {"cf-aig-authorization": f"Bearer {GATEWAY_TOKEN}", "cf-aig-metadata": metadata},
+        {
+            "cf-aig-authorization": f"Bearer {GATEWAY_TOKEN}",
+            "cf-aig-metadata": metadata,
+            "authorization": f"Bearer {WORKERS_AI_TOKEN}",
+        },
     )

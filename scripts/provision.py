@@ -11,7 +11,8 @@ namespaces, the AI Gateway, the Access application with its allow policy and a
 bypass application per public path, the Worker's secrets and custom domain (once it
 is deployed), then the ids, team domain, AUD and origin in wrangler.toml. The API
 token comes from CLOUDFLARE_API_TOKEN; the gateway token (AI Gateway: Run) from
-GATEWAY_TOKEN, read only when the secret is missing.
+GATEWAY_TOKEN and the Workers AI token (Workers AI: Read) from WORKERS_AI_TOKEN, each
+read only when its secret is missing.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def _provision(args: argparse.Namespace, *, apply: bool) -> int:
         inputs,
         apply=apply,
         gateway_token=os.environ.get("GATEWAY_TOKEN"),
+        workers_ai_token=os.environ.get("WORKERS_AI_TOKEN"),
     )
     report: Report = reconciler.run()
     after = wrangler_file.updated(text, kv_ids=report.kv_ids, variables=report.variables)

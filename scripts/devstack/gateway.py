@@ -29,6 +29,8 @@ from devstack.server import LocalHttpServer, QuietHandler
 ACCOUNT = "local-account"
 URL_LOOKUP = re.compile(r"/ai-gateway/gateways/([^/]+)/url/([^/]+)")
 KEEP_BODY = 1024 * 1024  # bodies up to this size are kept whole for assertions
+# What workerd's binding asks for when getUrl() names no provider.
+UNIVERSAL = "universal"
 
 
 @dataclass
@@ -103,6 +105,28 @@ class Reply:
 Responder = Callable[[Seen, Reply], None]
 
 
+WORKERS_AI_UNAUTHORIZED = {
+    "success": False,
+    "errors": [{"code": 10000, "message": "Authentication error"}],
+    "messages": [],
+    "result": None,
+}
+
+
+def _runs_on_workers_ai(seen: Seen) -> bool:
+    """A request the gateway sends to Workers AI: its own route, or the OpenAI-compatible
+    one for a `workers-ai/...` model."""
+    if seen.provider == "workers-ai":
+        return True
+    if seen.provider != "compat" or seen.body is None:
+        return False
+    try:
+        model = json.loads(seen.body).get("model")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(model, str) and model.startswith("workers-ai/")
+
+
 def echo(seen: Seen, reply: Reply) -> None:
     """Default answer: what arrived, so a caller can see the proxy's rewrite."""
     reply.json(200, {"provider": seen.provider, "rest": seen.rest, "query": seen.query})
@@ -113,6 +137,9 @@ class FakeGateway(LocalHttpServer):
     """The gateway on 127.0.0.1; a context manager. `token` is the expected gateway token."""
 
     token: str
+    # The Cloudflare API token (Workers AI Read) Workers AI requests must carry in
+    # `Authorization` (AI Gateway docs, "Workers AI"); None accepts none.
+    workers_ai_token: str | None = None
     responders: dict[str, Responder] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     url_lookups: list[tuple[str, str]] = field(default_factory=list)
@@ -157,11 +184,19 @@ class FakeGateway(LocalHttpServer):
                         {"success": False, "error": [{"code": 2009, "message": "Unauthorized"}]},
                     )
                     return
+                if _runs_on_workers_ai(seen) and seen.header("authorization") != (
+                    f"Bearer {gateway.workers_ai_token}"
+                ):
+                    # Workers AI's own answer, in the Cloudflare API's envelope.
+                    reply.json(401, WORKERS_AI_UNAUTHORIZED)
+                    return
                 gateway.responders.get(provider, echo)(seen, reply)
 
             def _answer_url_lookup(self, gateway_id: str, provider: str) -> None:
                 gateway.url_lookups.append((gateway_id, provider))
-                url = f"{gateway.origin}/v1/{ACCOUNT}/{gateway_id}/{provider}"
+                url = f"{gateway.origin}/v1/{ACCOUNT}/{gateway_id}"
+                if provider != UNIVERSAL:  # getUrl() with no provider: the gateway's own
+                    url += f"/{provider}"
                 Reply(self).json(200, {"success": True, "result": {"url": url}})
 
             def _read_body(self) -> bytes:

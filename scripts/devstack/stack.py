@@ -39,6 +39,7 @@ SAMPLE_MODELS_DEV = ROOT / "tests" / "fixtures" / "models_dev.json"
 DEV_AUDIENCE = "local-dev-aud"
 DEV_GATEWAY_ID = "local-dev"
 DEV_GATEWAY_TOKEN = "local-dev-gateway-token"  # noqa: S105 (only the local stand-in knows it)
+DEV_WORKERS_AI_TOKEN = "local-dev-workers-ai-token"  # noqa: S105 (likewise)
 DEV_USER_ID_KEY = "local-dev-user-id-key"
 DEV_KID = "local-dev"
 # miniflare's own paths (the cron's trigger): production has none, so Access has none.
@@ -102,7 +103,11 @@ class DevStack(Service):
         key = dev_key(self.state)
         email = os.environ.get(DEV_EMAIL, DEFAULT_EMAIL)
         self.access = LocalAccess(published=[key], login_email=email).start()
-        self.gateway = FakeGateway(token=DEV_GATEWAY_TOKEN, responders=dict(RESPONDERS)).start()
+        self.gateway = FakeGateway(
+            token=DEV_GATEWAY_TOKEN,
+            workers_ai_token=DEV_WORKERS_AI_TOKEN,
+            responders=dict(RESPONDERS),
+        ).start()
         self.models_dev = LocalModelsDev(self.models_dev_file.read_bytes()).start()
         settings = {
             "issuer": self.access.origin,
@@ -124,6 +129,7 @@ class DevStack(Service):
                 "USER_ID_KEY": DEV_USER_ID_KEY,
                 "AI_GATEWAY_ID": DEV_GATEWAY_ID,
                 "GATEWAY_TOKEN": DEV_GATEWAY_TOKEN,
+                "WORKERS_AI_TOKEN": DEV_WORKERS_AI_TOKEN,
                 "CATALOG_URL": self.models_dev.url,
             },
         )

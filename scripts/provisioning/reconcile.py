@@ -27,6 +27,11 @@ GATEWAY_DEFAULTS = {
     "rate_limiting_limit": 0,
 }
 PENDING = "(created by apply)"
+# The Worker's secrets that are API tokens an operator makes (this token cannot).
+SECRET_TOKENS = {
+    "GATEWAY_TOKEN": "the gateway's authentication token (an API token with AI Gateway: Run)",
+    "WORKERS_AI_TOKEN": "an API token with Workers AI: Read",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,10 +78,12 @@ class Reconciler:
         *,
         apply: bool,
         gateway_token: str | None,
+        workers_ai_token: str | None = None,
         new_key: Callable[[], str] = lambda: secrets.token_urlsafe(32),
     ) -> None:
         self.cloud, self.inputs, self.apply = cloud, inputs, apply
         self._gateway_token = gateway_token
+        self._workers_ai_token = workers_ai_token
         self._new_key = new_key
         self._apps: list[dict[str, Any]] = []
         self.report = Report()
@@ -262,8 +269,13 @@ class Reconciler:
                 "+ secret USER_ID_KEY (generated; never rotated)",
                 lambda: self.cloud.put_secret(worker, "USER_ID_KEY", self._new_key()),
             )
-        if "GATEWAY_TOKEN" not in present:
-            self._change("+ secret GATEWAY_TOKEN (from the environment)", self._put_gateway_token)
+        for name, value in (
+            ("GATEWAY_TOKEN", self._gateway_token),
+            ("WORKERS_AI_TOKEN", self._workers_ai_token),
+        ):
+            if name not in present:
+                put = functools.partial(self._put_secret_from_environment, name, value)
+                self._change(f"+ secret {name} (from the environment)", put)
         domain = self.cloud.domain(hostname)
         if domain is not None and domain.get("service") != worker:
             raise ProvisionError(
@@ -274,13 +286,13 @@ class Reconciler:
         if domain is None:
             self._change(f"+ custom domain {hostname} -> Worker {worker}", self._put_domain)
 
-    def _put_gateway_token(self) -> None:
-        if not self._gateway_token:
+    def _put_secret_from_environment(self, name: str, value: str | None) -> None:
+        if not value:
             raise ProvisionError(
-                "GATEWAY_TOKEN is not set: create the gateway's authentication token (AI "
-                "Gateway: Run) and export it as GATEWAY_TOKEN for this run"
+                f"{name} is not set: create {SECRET_TOKENS[name]} and export it as {name} "
+                "for this run"
             )
-        self.cloud.put_secret(self.inputs.worker, "GATEWAY_TOKEN", self._gateway_token)
+        self.cloud.put_secret(self.inputs.worker, name, value)
 
     def _put_domain(self) -> None:
         zone = self.cloud.zone_of(self.inputs.hostname)

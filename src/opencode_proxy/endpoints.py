@@ -19,6 +19,7 @@ openai and google-genai SDKs call; config-src adds more per provider file.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -108,18 +109,26 @@ class ProviderRoute:
     """`/<prefix>/...`: forwarded to AI Gateway's `provider` route, for these endpoints.
 
     `strip` is what the client's path has that the gateway's does not: clients reach
-    OpenAI at `.../v1`, the gateway's OpenAI route is the part after it."""
+    OpenAI at `.../v1`, the gateway's OpenAI route is the part after it.
+
+    `workers_ai` is how the ids of models that run on Workers AI start ("" for all of
+    the route's): for those, AI Gateway wants a Cloudflare API token with Workers AI
+    Read in `Authorization` (AI Gateway docs, "Workers AI"), not a stored key."""
 
     prefix: str
     provider: str
     dialect: Dialect
     endpoints: tuple[Endpoint, ...]
     strip: str = ""
+    workers_ai: str | None = None
 
     def with_extra(self, extra: Iterable[Endpoint]) -> ProviderRoute:
-        return ProviderRoute(
-            self.prefix, self.provider, self.dialect, (*self.endpoints, *extra), self.strip
-        )
+        return dataclasses.replace(self, endpoints=(*self.endpoints, *extra))
+
+    def runs_on_workers_ai(self, models: Iterable[str]) -> bool:
+        """Whether a request for `models` goes to Workers AI."""
+        prefix = self.workers_ai
+        return prefix is not None and all(model.startswith(prefix) for model in models)
 
     def match(self, method: str, rest: str) -> Match:
         """The endpoint `method rest` is; raises Refusal (404, 405) for anything else."""
@@ -213,6 +222,7 @@ SHIPPED: tuple[ProviderRoute, ...] = (
             ("POST", "/chat/completions", "body"),
             ("GET", "/models", "listing"),
         ),
+        workers_ai="workers-ai/",
     ),
     ProviderRoute(
         "workers-ai",
@@ -223,6 +233,7 @@ SHIPPED: tuple[ProviderRoute, ...] = (
             ("GET", "/v1/models", "listing"),
             ("POST", "/{model:path}", "path"),
         ),
+        workers_ai="",
     ),
 )
 PREFIXES: tuple[str, ...] = tuple(route.prefix for route in SHIPPED)

@@ -56,7 +56,9 @@ class ProviderPipeline:
             if not menu.allows(route.prefix, model):
                 raise self._not_served(model, menu, services.origin_of(request), call.groups)
         group = call.groups[0] if call.groups else None
-        return await services.gateway.forward(request, call.identity, route, rest, group=group)
+        return await services.gateway.forward(
+            request, call.identity, route, rest, models=models, group=group
+        )
 
     def _not_served(self, model: str, menu: Menu, origin: str, groups: tuple[str, ...]) -> Refusal:
         """400, not 403: clients show a 400's message at once, while a 403 sends Claude

@@ -17,6 +17,7 @@ from .http import Request, Response
 from .identity import Identity
 from .ports import Clock, GatewayUrl, LogLine, Upstream
 from .refusal import Refusal
+from .settings import SettingError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Gateway:
     # waiting for the gateway's answer to begin.
     timer: Clock
     log_line: LogLine
+    # WORKERS_AI_TOKEN: a Cloudflare API token (Workers AI Read), for Workers AI models.
+    workers_ai_token: str | None = None
 
     async def forward(
         self,
@@ -76,9 +79,10 @@ class Gateway:
         route: ProviderRoute,
         rest: str,
         *,
+        models: tuple[str, ...] = (),
         group: str | None = None,
     ) -> Response:
-        """Send the request on; `group` is the caller's group for attribution."""
+        """Send the request for `models` on; `group` is the caller's group for attribution."""
         provider = route.provider
         base = await self.gateway_url(self.gateway_id, provider)
         query = outbound_query(request.query)
@@ -86,6 +90,8 @@ class Gateway:
         client = client_of(request.headers.get("user-agent", ""))
         metadata = _metadata(identity.user_id, group, client, session_of(request.headers))
         headers = outbound_headers(request.headers, gateway_token=self.token, metadata=metadata)
+        if route.runs_on_workers_ai(models):
+            headers.append(("authorization", f"Bearer {self._workers_ai_token()}"))
         started = self.timer()
         said = (identity, group, client, provider, rest)
         try:
@@ -97,6 +103,16 @@ class Gateway:
             ) from None
         self._log(*said, answer.status, started)
         return Response(answer.status, upstream=answer.handle)
+
+    def _workers_ai_token(self) -> str:
+        if self.workers_ai_token is None:
+            raise SettingError(
+                "WORKERS_AI_TOKEN",
+                "is not set, and AI Gateway wants it for Workers AI models",
+                "create an API token with Workers AI Read and run "
+                "`npx wrangler secret put WORKERS_AI_TOKEN`",
+            )
+        return self.workers_ai_token
 
     def _log(
         self,

@@ -93,6 +93,7 @@ class Services:
         return Gateway(
             gateway_id=self.settings.require("AI_GATEWAY_ID"),
             token=self.settings.require("GATEWAY_TOKEN"),
+            workers_ai_token=self.settings.values.get("WORKERS_AI_TOKEN"),
             gateway_url=self.platform.gateway_url,
             upstream=self.platform.upstream,
             timer=self.platform.timer,

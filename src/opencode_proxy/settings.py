@@ -17,12 +17,13 @@ NAMES = (
     "ALLOW_SERVICE_TOKENS",
     "AI_GATEWAY_ID",
     "GATEWAY_TOKEN",
+    "WORKERS_AI_TOKEN",
     "CATALOG_URL",
     "PUBLIC_ORIGIN",
     "GROUPS_FROM",
 )
 # Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.
-SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY"})
+SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY", "WORKERS_AI_TOKEN"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 

@@ -211,6 +211,7 @@ def shipped_config() -> dict[str, Any]:
 AUDIENCE = "test-aud-0123456789abcdef"
 USER_ID_KEY = "test-user-id-key-not-a-secret"
 GATEWAY_TOKEN = "test-gateway-token-0123456789"
+WORKERS_AI_TOKEN = "test-workers-ai-token-0123456789"
 PROXY_USER = "proxy.user@example.com"  # the person behind the workerd tests' token
 
 
@@ -221,6 +222,7 @@ def default_settings(access: LocalAccess) -> dict[str, str]:
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": "test-gateway",
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
+        "WORKERS_AI_TOKEN": WORKERS_AI_TOKEN,
     }
 
 

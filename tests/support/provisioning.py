@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 HOST = "ai.example.com"
 GATEWAY_TOKEN = "gateway-run-token-not-for-output"
+WORKERS_AI_TOKEN = "workers-ai-read-token-not-for-output"
 WORKER = "opencode-proxy"
 STORED_KEYS = ["anthropic", "openai", "google-ai-studio"]
 
@@ -30,6 +31,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloudflareApi]:
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", running.token)
         monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.base_url)
         monkeypatch.setenv("GATEWAY_TOKEN", GATEWAY_TOKEN)
+        monkeypatch.setenv("WORKERS_AI_TOKEN", WORKERS_AI_TOKEN)
         yield running
 
 

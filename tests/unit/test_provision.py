@@ -32,7 +32,15 @@ from devstack.cloudflare_account import Account
 from devstack.cloudflare_api import LocalCloudflareApi
 from devstack.server import LocalHttpServer, QuietHandler
 from support.cpython import make_app
-from support.provisioning import ACCOUNT, GATEWAY_TOKEN, HOST, WORKER, deployed, run
+from support.provisioning import (
+    ACCOUNT,
+    GATEWAY_TOKEN,
+    HOST,
+    WORKER,
+    WORKERS_AI_TOKEN,
+    deployed,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +105,7 @@ def test_apply_makes_it_so_then_a_second_apply_writes_nothing(
         (WORKER, f"{WORKER} allow", "allow", '[{"email_domain": {"domain": "example.com"}}]')
     ]
     assert {p[2] for p in state["policies"] if p[0] != WORKER} == {"bypass"}
-    assert state["secrets"] == ["GATEWAY_TOKEN", "USER_ID_KEY"]
+    assert state["secrets"] == ["GATEWAY_TOKEN", "USER_ID_KEY", "WORKERS_AI_TOKEN"]
     assert state["domains"] == [(HOST, WORKER)]
 
     written = tomllib.loads(wrangler.read_text())
@@ -127,29 +135,38 @@ def test_no_secret_shows_in_output_or_files_and_the_key_is_never_rotated(
     assert run(wrangler, "apply") == 0
     key = api.secret_values["USER_ID_KEY"]
     assert api.secret_values["GATEWAY_TOKEN"] == GATEWAY_TOKEN
+    assert api.secret_values["WORKERS_AI_TOKEN"] == WORKERS_AI_TOKEN
     assert len(key) >= 40
     assert run(wrangler, "apply") == 0
     output = capsys.readouterr()
-    for secret in (key, GATEWAY_TOKEN):
+    for secret in (key, GATEWAY_TOKEN, WORKERS_AI_TOKEN):
         assert secret not in output.out + output.err
         assert secret not in wrangler.read_text()
     assert api.secret_values["USER_ID_KEY"] == key
     assert [w for w in api.writes if w[1].endswith("/secrets")] == [
         ("PUT", f"/accounts/{ACCOUNT}/workers/scripts/{WORKER}/secrets")
-    ] * 2
+    ] * 3
 
 
-def test_a_missing_gateway_token_names_itself_and_writes_no_secret(
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("GATEWAY_TOKEN", "AI Gateway: Run"), ("WORKERS_AI_TOKEN", "Workers AI: Read")],
+)
+def test_a_missing_token_names_itself_and_its_permission_and_is_not_stored(
     api: LocalCloudflareApi,
     wrangler: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    what: str,
 ) -> None:
-    monkeypatch.delenv("GATEWAY_TOKEN")
+    monkeypatch.delenv(name)
     deployed(api)
     assert run(wrangler, "apply") == provision.FAILED
-    assert "GATEWAY_TOKEN is not set" in capsys.readouterr().err
-    assert "GATEWAY_TOKEN" not in api.account.scripts[WORKER]
+    error = capsys.readouterr().err
+    assert f"{name} is not set" in error
+    assert what in error
+    assert name not in api.account.scripts[WORKER]
 
 
 def test_a_run_that_dies_at_any_step_converges_on_the_next_without_duplicates(

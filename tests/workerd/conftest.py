@@ -13,7 +13,7 @@ from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.runtime import LocalWorker
-from support.cpython import AUDIENCE, GATEWAY_TOKEN, PROXY_USER, USER_ID_KEY
+from support.cpython import AUDIENCE, GATEWAY_TOKEN, PROXY_USER, USER_ID_KEY, WORKERS_AI_TOKEN
 from toolkit.wrangler_config import production_config, with_brake
 
 GATEWAY_ID = "test-gateway"
@@ -28,7 +28,7 @@ def access() -> Iterator[LocalAccess]:
 
 @pytest.fixture(scope="session")
 def session_gateway() -> Iterator[FakeGateway]:
-    with FakeGateway(token=GATEWAY_TOKEN) as running:
+    with FakeGateway(token=GATEWAY_TOKEN, workers_ai_token=WORKERS_AI_TOKEN) as running:
         yield running
 
 
@@ -73,6 +73,7 @@ def worker_settings(access: LocalAccess, models_dev: LocalModelsDev) -> dict[str
         "USER_ID_KEY": USER_ID_KEY,
         "AI_GATEWAY_ID": GATEWAY_ID,
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
+        "WORKERS_AI_TOKEN": WORKERS_AI_TOKEN,
         "CATALOG_URL": models_dev.url,
     }
 
