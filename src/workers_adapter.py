@@ -149,7 +149,14 @@ async def native_model(payload: object) -> str | None:
 
 
 class GatewayUrls:
-    """The `GatewayUrl` port on the AI binding, one lookup per provider per isolate."""
+    """The `GatewayUrl` port on the AI binding, one lookup per provider per isolate.
+
+    The binding resolves the providers of its own list (workerd's AiGateway types);
+    `compat` is not one of them, so its URL is the gateway's universal one, which
+    `getUrl()` with no provider gives, with `/compat` after it, as AI Gateway's
+    provider URLs are."""
+
+    _FROM_UNIVERSAL = frozenset({"compat"})
 
     def __init__(self, env: Any) -> None:
         self._env = env
@@ -158,8 +165,12 @@ class GatewayUrls:
     async def __call__(self, gateway_id: str, provider: str) -> str:
         key = (gateway_id, provider)
         if key not in self._urls:
-            ai = _binding(self._env, "AI", "[ai]")
-            self._urls[key] = str(await ai.gateway(gateway_id).getUrl(provider))
+            gateway = _binding(self._env, "AI", "[ai]").gateway(gateway_id)
+            if provider in self._FROM_UNIVERSAL:
+                url = str(await gateway.getUrl()).rstrip("/") + "/" + provider
+            else:
+                url = str(await gateway.getUrl(provider))
+            self._urls[key] = url
         return self._urls[key]
 
 

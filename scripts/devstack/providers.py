@@ -351,6 +351,11 @@ def google_ai_studio(seen: Seen, reply: Reply) -> None:
 
 
 def workers_ai(seen: Seen, reply: Reply) -> None:
+    # Workers AI's OpenAI-compatible endpoint answers in OpenAI's shape (AI Gateway docs,
+    # "Workers AI"); a model's own path in Workers AI's.
+    if seen.rest == "/v1/chat/completions":
+        _chat_completions("workers-ai", seen, reply)
+        return
     model = seen.rest.lstrip("/")
     reply.json(
         200,

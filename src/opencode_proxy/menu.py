@@ -115,15 +115,18 @@ class Menu:
             route = route_of(provider)
             if route is not None:
                 routes.setdefault(route, {}).update(provider.get("models", {}))
-        # Workers AI's own route serves the models /compat serves as "workers-ai/<id>".
-        compat = routes.get("compat", {})
-        native = {
+        # A Workers AI model is served on both routes that reach it: as `<id>` on Workers
+        # AI's own, as "workers-ai/<id>" on /compat (kept for configs written for it).
+        compat, native = routes.get("compat", {}), routes.get("workers-ai", {})
+        as_native = {
             model_id.removeprefix(WORKERS_AI_PREFIX): entry
             for model_id, entry in compat.items()
             if model_id.startswith(WORKERS_AI_PREFIX)
         }
-        if native:
-            routes.setdefault("workers-ai", {}).update(native)
+        as_compat = {WORKERS_AI_PREFIX + model_id: entry for model_id, entry in native.items()}
+        for route, models in (("workers-ai", as_native), ("compat", as_compat)):
+            if models:
+                routes[route] = {**models, **routes.get(route, {})}
         return cls(routes)
 
     def allows(self, route: str, model: str) -> bool:

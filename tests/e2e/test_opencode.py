@@ -43,9 +43,9 @@ def test_login_runs_the_served_command_and_stores_a_working_token(
         ("openai/gpt-5", "openai", "gpt-5"),
         ("google/gemini-2.5-flash", "google-ai-studio", "gemini-2.5-flash"),
         (
-            "workers-ai/workers-ai/@cf/openai/gpt-oss-120b",
-            "compat",
             "workers-ai/@cf/openai/gpt-oss-120b",
+            "workers-ai",
+            "@cf/openai/gpt-oss-120b",
         ),
     ],
 )

@@ -15,7 +15,7 @@ PREFIXES = (
     "{baseURL}/anthropic",
     "{baseURL}/openai/v1",
     "{baseURL}/google-ai-studio",
-    "{baseURL}/compat",
+    "{baseURL}/workers-ai/v1",
 )
 
 

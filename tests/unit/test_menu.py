@@ -57,9 +57,10 @@ def test_the_menu_is_keyed_by_the_route_each_provider_uses(config_src: Path) -> 
     assert menu.allows("google-ai-studio", "gemini-2.5-pro")
     assert not menu.allows("openai", "claude-sonnet-5")
     assert not menu.allows("openai", "o3-mini")
-    # Workers AI's own route serves what /compat serves as "workers-ai/<id>".
+    # Workers AI's models, on its own route and as "workers-ai/<id>" on /compat.
     assert menu.allows("workers-ai", "@cf/openai/gpt-oss-120b")
     assert not menu.allows("workers-ai", "workers-ai/@cf/openai/gpt-oss-120b")
+    assert not menu.allows("compat", "@cf/openai/gpt-oss-120b")
 
 
 def test_a_provider_outside_the_proxy_routes_serves_nothing_through_it() -> None:
@@ -73,8 +74,9 @@ def test_workers_ai_catalog_models_arrive_under_the_ids_of_their_route(config_sr
     discovery = Discovery(build_config.compile_config(config_src))
     catalog = Catalog({"cloudflare-workers-ai": {"@cf/meta/llama-4-scout": ENTRY}}, 0, version="d")
     served = discovery.merged_config(catalog)["provider"]
-    assert "workers-ai/@cf/meta/llama-4-scout" in served["workers-ai"]["whitelist"]
+    assert "@cf/meta/llama-4-scout" in served["workers-ai"]["whitelist"]
     assert not any("llama-4" in model for model in served["openai"]["whitelist"])
+    assert discovery.menu(catalog).allows("workers-ai", "@cf/meta/llama-4-scout")
     assert discovery.menu(catalog).allows("compat", "workers-ai/@cf/meta/llama-4-scout")
 
 

@@ -100,13 +100,28 @@ def test_each_route_reaches_its_gateway_provider_with_the_exact_rewrite(
         "client": client_of(PRESERVED["user-agent"]),
         "session": PRESERVED["x-session-id"],
     }
+    # Workers AI takes a Cloudflare API token in Authorization; the rest, stored keys.
+    workers_ai = f"Bearer {cpython.WORKERS_AI_TOKEN}"
+    assert seen.header("authorization") == (
+        workers_ai if provider in ("compat", "workers-ai") else None
+    )
     for name in ("cf-access-token", "cf-aig-skip-cache", *CLIENT_SECRETS):
-        if name not in ("cf-aig-authorization", "cf-aig-metadata"):
+        if name not in ("cf-aig-authorization", "cf-aig-metadata", "authorization"):
             assert seen.header(name) is None, name
     everything = repr(seen.headers)
     for secret in [token, cpython.PROXY_USER, *CLIENT_SECRETS.values()]:
         if secret not in ('{"userId":"spoofed"}',):
             assert secret not in everything
+
+
+def test_compat_is_reached_through_the_gateways_universal_url(
+    client: httpx.Client, gateway: FakeGateway
+) -> None:
+    # workerd's AI binding resolves only the providers of its list, which lacks compat.
+    assert client.post("/compat/chat/completions", content=served.COMPAT).status_code == 200
+    assert [seen.provider for seen in gateway.seen] == ["compat"]
+    assert ("test-gateway", "universal") in gateway.url_lookups
+    assert ("test-gateway", "compat") not in gateway.url_lookups
 
 
 def _lockstep(
