@@ -137,14 +137,12 @@ class Reconciler:
                 lambda: self.cloud.put_gateway(inputs.gateway_id, fields, exists=False),
             )
             return
-        drift = {k: v for k, v in managed.items() if found.get(k) != v}
-        if drift:
-            said = ", ".join(f"{k} {found.get(k)} -> {v}" for k, v in drift.items())
-            fields = {**found, **drift}  # an update replaces: keep what is not ours
-            self._change(
-                f"~ AI Gateway {inputs.gateway_id}: {said}",
-                lambda: self.cloud.put_gateway(inputs.gateway_id, fields, exists=True),
-            )
+        self._undo_drift(
+            f"AI Gateway {inputs.gateway_id}",
+            found,
+            managed,
+            lambda fields: self.cloud.put_gateway(inputs.gateway_id, fields, exists=True),
+        )
 
     def _include(self) -> list[dict[str, Any]]:
         allow = self.inputs.allow
@@ -188,15 +186,27 @@ class Reconciler:
                 f"+ Access application {name} ({domain})", lambda: self.cloud.create_app(fields)
             )
             return created
+        self._undo_drift(
+            f"Access application {name} ({domain})",
+            found,
+            wanted,
+            lambda fields: self.cloud.update_app(found["id"], fields),
+        )
+        return found
+
+    def _undo_drift(
+        self,
+        what: str,
+        found: dict[str, Any],
+        wanted: dict[str, Any],
+        update: Callable[[dict[str, Any]], None],
+    ) -> None:
+        """One change that sets back the `wanted` fields `found` no longer has; an update
+        replaces the object, so what is not ours is sent back as it was read."""
         drift = {k: v for k, v in wanted.items() if found.get(k) != v}
         if drift:
-            said = "; ".join(f"{k} {found.get(k)} -> {v}" for k, v in drift.items())
-            changed = {**found, **drift}  # an update replaces: keep what is not ours
-            self._change(
-                f"~ Access application {name} ({domain}): {said}",
-                lambda: self.cloud.update_app(found["id"], changed),
-            )
-        return found
+            said = ", ".join(f"{k} {found.get(k)} -> {v}" for k, v in drift.items())
+            self._change(f"~ {what}: {said}", functools.partial(update, {**found, **drift}))
 
     def _unmanaged_app_on(self, domain: str, name: str) -> None:
         """Stop when an application not made by provisioning protects `domain`: a second
