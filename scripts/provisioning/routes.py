@@ -12,10 +12,6 @@ from opencode_proxy.router import App
 from opencode_proxy.services import Services
 from opencode_proxy.settings import Settings
 
-# Routes whose models run on Workers AI, billed to the account: no provider key.
-ACCOUNT_BILLED = frozenset({"workers-ai", "compat"})
-
-
 def _unavailable(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("provisioning reads the Worker's route table, never its platform")
 
@@ -32,6 +28,7 @@ def public_paths() -> tuple[str, ...]:
 
 
 def byok_providers() -> tuple[str, ...]:
-    """The AI Gateway providers the Worker forwards to with the gateway's stored keys."""
+    """The AI Gateway providers the Worker forwards to with the gateway's stored keys: every
+    route but those whose models run on Workers AI (which takes an API token instead)."""
     routes = _services().provider_routes
-    return tuple(r.prefix for r in routes if r.prefix not in ACCOUNT_BILLED)
+    return tuple(r.provider for r in routes if r.workers_ai is None)
