@@ -12,6 +12,7 @@ from opencode_proxy.router import App
 from opencode_proxy.services import Services
 from opencode_proxy.settings import Settings
 
+
 def _unavailable(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("provisioning reads the Worker's route table, never its platform")
 
