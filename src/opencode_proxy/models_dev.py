@@ -16,9 +16,21 @@ from typing import Any, NamedTuple
 from .catalog import CatalogError
 from .safe_text import shown, usable_id, usable_text
 
+# Families (or ids) of models no coding agent can drive, whatever models.dev says of
+# their tools: research agents that run on their own for minutes, classifiers and
+# safeguards that only label text, live audio sessions, audio and image generation.
+NOT_AGENT_KINDS = (
+    "deep-research",
+    "safeguard",
+    "guard",
+    "classifier",
+    "realtime",
+    "audio",
+    "image",
+)
 # Families (or ids) of models that cannot hold a chat, for entries where models.dev
 # does not say what the model takes and produces or whether it calls tools: vectors,
-# scores, verdicts, speech, live audio sessions, and research agents.
+# scores, verdicts, speech and live sessions.
 NOT_CHAT_KINDS = (
     "embed",
     "rerank",
@@ -27,11 +39,8 @@ NOT_CHAT_KINDS = (
     "transcribe",
     "tts",
     "speech",
-    "realtime",
     "live",
-    "deep-research",
     "dall-e",
-    "image",
     "bge",  # BAAI's embedding and reranking family, text -> text on Workers AI
     "melotts",
     "aura",  # Deepgram's speech synthesis
@@ -87,9 +96,11 @@ def _prices(value: Any) -> dict[str, float] | None:
 
 
 def is_chat(model_id: str, model: Mapping[str, Any]) -> bool:
-    """Whether a models.dev model can serve a coding agent: text in, only text out, and
-    tool calling, as models.dev says; its family and id decide only where it is silent."""
-    if model.get("status") == "deprecated":
+    """Whether a models.dev model can serve a coding agent: not of a kind no agent can
+    drive; text in, only text out, and tool calling, as models.dev says; its family and
+    id decide the rest only where it is silent."""
+    kind = (str(model.get("family") or "") + " " + model_id).lower()
+    if model.get("status") == "deprecated" or any(word in kind for word in NOT_AGENT_KINDS):
         return False
     modalities = model.get("modalities")
     modalities = modalities if isinstance(modalities, Mapping) else {}
@@ -105,8 +116,7 @@ def is_chat(model_id: str, model: Mapping[str, Any]) -> bool:
         return False  # an agent works through tools
     if inputs and outputs and "tool_call" in model:
         return True
-    kind = str(model.get("family") or "") + " " + model_id
-    return not any(word in kind.lower() for word in NOT_CHAT_KINDS)
+    return not any(word in kind for word in NOT_CHAT_KINDS)
 
 
 def model_entry(model_id: str, model: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -106,6 +106,34 @@ def test_models_that_cannot_hold_a_chat_stay_out(model_id: str, model: dict[str,
     assert entry_of(model_id, model) is None
 
 
+# As models.dev lists them (2026): each says it calls tools and takes and gives text.
+AGENT_SHAPED = {
+    "tool_call": True,
+    "reasoning": True,
+    "modalities": {"input": ["text"], "output": ["text"]},
+    "limit": {"context": 200_000, "output": 100_000},
+    "cost": {"input": 10, "output": 40},
+}
+
+
+@pytest.mark.parametrize(
+    ("model_id", "family"),
+    [
+        ("o3-deep-research", "o-deep-research"),  # runs on its own for minutes
+        ("o4-mini-deep-research", "o-mini-deep-research"),
+        ("gpt-oss-safeguard-20b", "gpt-oss-safeguard"),  # a classifier: labels text
+        ("@cf/meta/llama-guard-3-8b", "llama-guard"),
+        ("gpt-realtime", "gpt-realtime"),  # a live audio session
+        ("gpt-4o-audio-preview", "gpt-4o-audio"),  # audio in and out
+        ("gpt-image-1", "gpt-image"),  # makes images
+    ],
+)
+def test_models_no_agent_can_drive_stay_out_even_when_they_call_tools(
+    model_id: str, family: str
+) -> None:
+    assert entry_of(model_id, {**AGENT_SHAPED, "name": model_id, "family": family}) is None
+
+
 @pytest.mark.parametrize(
     ("model_id", "model"),
     [
