@@ -3,6 +3,8 @@
     uv run python scripts/refresh_catalog.py                       # production CATALOG namespace
     uv run python scripts/refresh_catalog.py --local .local/dev    # a local stack
     ... --url URL --providers openai,deepseek                      # another source or providers
+    ... --accept cloudflare-workers-ai     # take a held shrink that waits for an operator
+    ... --refuse cloudflare-workers-ai     # keep that provider's models as they are
 
 The source defaults to wrangler.toml's CATALOG_URL and the providers to those
 config-src's providers name (`models_dev`), as the Worker's cron reads them; a
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import build_config
 from devstack.stack import served_document
-from opencode_proxy.catalog import DEFAULT_URL, CatalogStore
+from opencode_proxy.catalog import ACCEPTED, DEFAULT_URL, REFUSED, CatalogError, CatalogStore
 from opencode_proxy.discovery import Discovery
 from opencode_proxy.ports import Fetched
 from opencode_proxy.refresh import Refresher
@@ -59,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--providers", help="models.dev provider ids (default: those config-src names)"
     )
+    decide = parser.add_mutually_exclusive_group()
+    decide.add_argument("--accept", metavar="PROVIDER", help="take its held shrink, then refresh")
+    decide.add_argument("--refuse", metavar="PROVIDER", help="keep its models as they are")
     args = parser.parse_args(argv)
     url = args.url
     if url is None:
@@ -69,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     except KvCommandError as exc:
         print(f"cannot open the CATALOG namespace: {exc}", file=sys.stderr)
         return 1
+    if args.accept or args.refuse:
+        decision, provider = (ACCEPTED, args.accept) if args.accept else (REFUSED, args.refuse)
+        try:
+            hold = asyncio.run(store.decide(provider, decision))
+        except CatalogError as exc:
+            print(f"nothing decided: {exc}", file=sys.stderr)
+            return 1
+        print(f"{decision}: {hold.reason}")
+        if decision == REFUSED:
+            return 0
     if args.providers is None:
         try:
             providers = Discovery(build_config.compile_config()).catalog_sources()

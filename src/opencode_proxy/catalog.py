@@ -85,26 +85,44 @@ class Catalog:
         )
 
 
+ACCEPTED, REFUSED = "accepted", "refused"
+
+
 @dataclass(frozen=True, slots=True)
 class Hold:
     """A provider whose recent refreshes would take most of its models away: kept as it was
-    until the shrink has been `seen` on enough successful refreshes, or forgotten once
-    enough refreshes in a row (`clear`) no longer show it."""
+    until the shrink has been `seen` on enough successful refreshes (or, for one that
+    would leave almost nothing, until an operator's `decision` accepts it), or forgotten
+    once enough refreshes in a row (`clear`) no longer show it."""
 
     since: float
     seen: int
     reason: str
     clear: int = 0
+    # Whether only an operator can let this shrink through, and what they decided.
+    confirm: bool = False
+    decision: str | None = None
 
     @property
     def holding(self) -> bool:
         """Whether the provider is kept as it was now (not only watched)."""
         return self.clear == 0
 
+    @property
+    def waiting(self) -> bool:
+        """Whether it waits for an operator to accept or refuse it."""
+        return self.holding and self.confirm and self.decision is None
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Hold:
+        decision = data.get("decision")
         return cls(
-            float(data["since"]), int(data["seen"]), str(data["reason"]), int(data.get("clear", 0))
+            float(data["since"]),
+            int(data["seen"]),
+            str(data["reason"]),
+            int(data.get("clear", 0)),
+            bool(data.get("confirm", False)),
+            decision if decision in (ACCEPTED, REFUSED) else None,
         )
 
 
@@ -173,8 +191,9 @@ class CatalogStore:
         self._read_at = self._clock()
         return self._cached
 
-    async def report(self) -> dict[str, Any] | None:
-        """The catalog's state for people (/healthz, the page): size, age, what is held."""
+    async def report(self, sources: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """The catalog's state for people (/healthz, the page): size, age, what is held,
+        and which of the configured `sources` it lacks."""
         catalog = await self.current()
         if self._clock() - self._state_read_at >= ISOLATE_CACHE_SECONDS:
             self._state, self._state_read_at = await self.read_state(), self._clock()
@@ -184,7 +203,9 @@ class CatalogStore:
             report = {
                 "models": catalog.model_count(),
                 "fetched_age_seconds": _age(now, catalog.fetched_at),
-                "missing_providers": list(catalog.missing),
+                "missing_providers": sorted(
+                    set(catalog.missing) | (set(sources) - set(catalog.providers))
+                ),
             }
         if state.checked_at is not None:
             report["checked_age_seconds"] = _age(now, state.checked_at)
@@ -197,7 +218,11 @@ class CatalogStore:
             report["refused"] = {"age_seconds": _age(now, at), "reason": reason}
         if held:
             report["holds"] = {
-                name: {"held_seconds": _age(now, h.since), "seen": h.seen}
+                name: {
+                    "held_seconds": _age(now, h.since),
+                    "seen": h.seen,
+                    **({"operator": h.decision or "waiting"} if h.confirm else {}),
+                }
                 for name, h in sorted(held.items())
             }
         return report or None
@@ -227,6 +252,22 @@ class CatalogStore:
         except Exception as exc:
             log.warning("catalog refresh state unreadable: %s", type(exc).__name__)
             return RefreshState()
+
+    async def decide(self, provider: str, decision: str) -> Hold:
+        """Record an operator's decision on a shrink that waits for one; raises
+        CatalogError when none does."""
+        state = await self.read_state()
+        hold = state.holds.get(provider)
+        if hold is None or not hold.holding or not hold.confirm:
+            waiting = sorted(name for name, h in state.holds.items() if h.waiting)
+            raise CatalogError(
+                f"no change to {provider!r} waits for an operator "
+                f"(waiting: {', '.join(waiting) or 'none'})"
+            )
+        decided = dataclasses.replace(hold, decision=decision)
+        holds = {**state.holds, provider: decided}
+        await self.write_state(dataclasses.replace(state, holds=holds))
+        return decided
 
     async def write_state(self, state: RefreshState) -> None:
         await self._kv.put(STATE_KEY, state.to_json())

@@ -119,6 +119,15 @@ def catalog_state(report: Mapping[str, Any] | None) -> str:
         reason = _ERRNO.sub("", str(report["refused"]["reason"]))
         held = _minutes(int(report.get("held_seconds", 0)))
         text += f". The last refresh was held back ({reason}); the catalog has been held for {held}"
+    waiting = [
+        name for name, hold in report.get("holds", {}).items() if hold.get("operator") == "waiting"
+    ]
+    if waiting:
+        names = ", ".join(waiting)
+        text += (
+            f". A change that would take most of {names}'s models waits for an operator: "
+            "scripts/refresh_catalog.py --accept or --refuse"
+        )
     return text + "."
 
 

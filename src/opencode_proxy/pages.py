@@ -50,7 +50,7 @@ class Pages:
                 "status": "ok",
                 "runtime": dict(services.platform.runtime),
                 "config": services.discovery.summary(),
-                "catalog": await services.catalog.report(),
+                "catalog": await services.catalog.report(services.discovery.catalog_sources()),
             },
         )
 
@@ -92,7 +92,7 @@ class Pages:
         body = self._page.render(
             origin,
             services.discovery.served_config(catalog, call.groups),
-            catalog_state(await services.catalog.report()),
+            catalog_state(await services.catalog.report(services.discovery.catalog_sources())),
             catalog.version if catalog is not None else None,
             call.identity.user_id if call.identity is not None else None,
             call.groups,

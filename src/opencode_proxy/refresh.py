@@ -4,7 +4,10 @@ The guard stops one broken or truncated document from wiping models, but it
 cannot lock, and it holds back only what shrinks: a provider whose models would
 fall below half is kept as it was (the others update) until the shrink has been
 seen on CONFIRMATIONS successful refreshes, whatever failed in between and however
-its exact list moved, and is then taken. A provider no longer configured is
+its exact list moved, and is then taken. One that would keep less than a quarter
+(one flag flipped upstream once took all of Workers AI's) is kept until an operator
+accepts it (`scripts/refresh_catalog.py --accept`); a refused one stays kept. A run
+fetches at most twice, whatever models.dev answers. A provider no longer configured is
 dropped at once, even when models.dev cannot be reached; a changed provider list
 is always fetched afresh. The catalog is written only when what it serves
 changes; the refresh's state (when, which document, what fails or is held) every
@@ -22,7 +25,16 @@ from typing import Any
 
 from . import bounded_json
 from .bounded_json import DOCUMENT_DEPTH
-from .catalog import DEFAULT_URL, Catalog, CatalogError, CatalogStore, Failure, Hold, RefreshState
+from .catalog import (
+    ACCEPTED,
+    DEFAULT_URL,
+    Catalog,
+    CatalogError,
+    CatalogStore,
+    Failure,
+    Hold,
+    RefreshState,
+)
 from .models_dev import transform
 from .ports import Clock, HttpGet, LogLine
 
@@ -32,6 +44,8 @@ log = logging.getLogger(__name__)
 KEEP_AT_LEAST = 0.5
 # ...until that provider's shrink has been seen on this many successful refreshes.
 CONFIRMATIONS = 3
+# A refresh that would keep fewer than this share waits for an operator instead.
+OPERATOR_BELOW = 0.25
 # models.dev answers in well under a second; a fetch that hangs must not hang the cron.
 FETCH_TIMEOUT_SECONDS = 20.0
 
@@ -68,14 +82,33 @@ def _guarded(
             continue
         seen = hold.seen + 1 if hold is not None else 1
         reason = f"{provider_id!r} would drop from {before} to {len(models)} models"
-        if seen >= CONFIRMATIONS:
+        confirm = len(models) < before * OPERATOR_BELOW
+        decision = hold.decision if hold is not None and hold.confirm == confirm else None
+        if decision == ACCEPTED or (not confirm and seen >= CONFIRMATIONS):
             providers[provider_id] = models
-            taken.append(f"{reason}, seen on {seen} refreshes")
+            why = "accepted by an operator" if confirm else f"seen on {seen} refreshes"
+            taken.append(f"{reason}, {why}")
         else:
             assert current is not None
             providers[provider_id] = current.providers[provider_id]
-            kept[provider_id] = Hold(hold.since if hold else now, seen, reason)
+            since = hold.since if hold else now
+            kept[provider_id] = Hold(since, seen, reason, confirm=confirm, decision=decision)
     return _Outcome(providers, kept, taken)
+
+
+def _due(hold: Hold) -> bool:
+    """Whether a held shrink would be taken on this refresh."""
+    if not hold.holding:
+        return False
+    return hold.decision == ACCEPTED if hold.confirm else hold.seen >= CONFIRMATIONS
+
+
+def _holding(hold: Hold) -> str:
+    if not hold.confirm:
+        return f"holding {hold.reason} (seen {hold.seen} of {CONFIRMATIONS})"
+    if hold.decision is None:
+        return f"holding {hold.reason} until an operator accepts or refuses it"
+    return f"holding {hold.reason} ({hold.decision} by an operator)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +142,11 @@ class Refresher:
         self.log_line(json.dumps({"event": "catalog", "outcome": outcome}))
         return outcome
 
-    async def _refresh(self, current: Catalog | None, state: RefreshState) -> str:
+    async def _refresh(
+        self, current: Catalog | None, state: RefreshState, *, again: bool = False
+    ) -> str:
+        """`again`: this run's second fetch, for a document whose lists a held shrink
+        needs; there is no third."""
         sources = self.sources
         # The validator only speaks for the providers the last document was read for, and
         # only while the stored catalog holds exactly those.
@@ -122,6 +159,11 @@ class Refresher:
         except OSError as exc:
             raise CatalogError(f"cannot reach {self.url}: {exc}") from None
         now = self.clock()
+        if again and answer.status == 304:
+            raise CatalogError(
+                f"{self.url} answered 304 to a request without a validator; the held "
+                "change waits for a document that can be read"
+            )
         digest = hashlib.sha256(answer.text.encode()).hexdigest()
         unchanged = answer.status == 304 or (answer.status == 200 and digest == state.digest)
         if same and unchanged and current is not None:
@@ -139,6 +181,7 @@ class Refresher:
             if current is not None and provider_id in current.providers:
                 fresh[provider_id] = {k: dict(v) for k, v in current.providers[provider_id].items()}
         guarded = _guarded(fresh, current, state.holds, now)
+        self._keep_held_unconfigured(current, state, guarded)
         catalog = Catalog(guarded.providers, now, sources, missing)
         if not catalog.same_content(current):
             await self.store.write(catalog)
@@ -149,14 +192,27 @@ class Refresher:
             RefreshState(now, answer.headers.get("etag"), digest, sources, None, guarded.holds)
         )
         notes = [f"taking a shrink: {note}" for note in guarded.taken]
-        notes += [
-            f"holding {hold.reason} (seen {hold.seen} of {CONFIRMATIONS})"
-            for hold in guarded.holds.values()
-            if hold.holding
-        ]
+        notes += [_holding(hold) for hold in guarded.holds.values() if hold.holding]
         if missing:
             notes.append(f"{', '.join(missing)} missing from models.dev")
         return "; ".join([written, *notes])
+
+    def _held_unconfigured(self, state: RefreshState) -> dict[str, Hold]:
+        """Holds of providers no longer configured: kept, with their models, so that a
+        provider removed and added again does not take an unconfirmed shrink at once."""
+        return {
+            name: hold
+            for name, hold in state.holds.items()
+            if hold.holding and name not in self.sources
+        }
+
+    def _keep_held_unconfigured(
+        self, current: Catalog | None, state: RefreshState, guarded: _Outcome
+    ) -> None:
+        for name, hold in self._held_unconfigured(state).items():
+            if current is not None and name in current.providers:
+                guarded.providers[name] = current.providers[name]
+                guarded.holds[name] = hold
 
     def _log_dropped(self, dropped: Sequence[str]) -> None:
         """One line naming what models.dev sent that cannot be served (the first few)."""
@@ -174,10 +230,10 @@ class Refresher:
             for name, hold in state.holds.items()
         }
         holds = {name: hold for name, hold in holds.items() if hold.clear < CONFIRMATIONS}
-        if any(hold.holding and hold.seen >= CONFIRMATIONS for hold in holds.values()):
+        if any(_due(hold) for hold in holds.values()):
             # A shrink is due, but its lists are not at hand (a 304 has no body): read the
             # document again, which counts this sighting once.
-            return await self._refresh(current, replace(state, etag=None, digest=None))
+            return await self._refresh(current, replace(state, etag=None, digest=None), again=True)
         await self.store.write_state(replace(state, checked_at=now, failure=None, holds=holds))
         return "unchanged (304)" if status == 304 else "unchanged (same content)"
 
@@ -187,8 +243,11 @@ class Refresher:
         since = state.failure.since if state.failure is not None else now
         try:
             await self.store.write_state(replace(state, failure=Failure(since, now, reason)))
-            if current is not None and set(current.providers) - set(self.sources):
-                kept = {p: m for p, m in current.providers.items() if p in self.sources}
+            held = self._held_unconfigured(state)
+            if current is not None and set(current.providers) - set(self.sources) - set(held):
+                kept = {
+                    p: m for p, m in current.providers.items() if p in self.sources or p in held
+                }
                 sources = tuple(p for p in current.sources if p in self.sources)
                 await self.store.write(replace(current, providers=kept, sources=sources))
         except Exception as error:  # the cron still exits cleanly
