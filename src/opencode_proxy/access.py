@@ -39,6 +39,7 @@ MAX_LIFETIME_SECONDS = 31 * 24 * 3600
 # Beyond any real time: larger numbers lose precision as floats.
 MAX_TIME = 2**52
 _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
+_BEARER_SCHEME = re.compile(r"bearer\b", re.IGNORECASE)
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -72,6 +73,14 @@ def extract_token(headers: Mapping[str, str], *, cookies: bool) -> str | None:
         if name == ACCESS_COOKIE and value.strip():
             return value.strip()
     return None
+
+
+def token_sent(headers: Mapping[str, str]) -> bool:
+    """Whether the request carries a token header at all, even an empty one (a sign-in
+    command that printed nothing)."""
+    return any(name in headers for name in TOKEN_HEADERS) or bool(
+        _BEARER_SCHEME.match(headers.get("authorization", "").strip())
+    )
 
 
 def _b64decode(segment: str) -> bytes:

@@ -52,9 +52,12 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
     managed_url = shlex.quote(f"{origin}{CLAUDE_CODE_MANAGED_PATH}")
     codex = shlex.quote(f"{origin}{CODEX_PATH}")
     managed = f"{CLAUDE_CODE_MANAGED_DIR}/opencode-proxy.json"
+    # The token goes through stdin (printf is a shell builtin: never in a process's
+    # arguments); a sign-in that fails or prints nothing stops the command (curl would
+    # drop an empty header and fetch the default menu).
     signed = (
-        f"printf '{TOKEN_HEADER}: %s\\n' \"$({shlex.join(token_command(auth, origin))})\" "
-        f"| {_FETCH} -H @-"
+        f'token="$({shlex.join(token_command(auth, origin))})" && test -n "$token" && '
+        f"printf '{TOKEN_HEADER}: %s\\n' \"$token\" | {_FETCH} -H @-"
     )
     return {
         "opencode": [f"opencode auth login {login}", "opencode"],

@@ -29,7 +29,11 @@ class Pages:
     DISCOVERY = DISCOVERY_PATH
     HEALTH = "/healthz"
     WHOAMI = "/whoami"
-    SETUP = (OPENCODE_PATH, CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH)
+    # OpenCode's remote config answers 200 whatever it is sent (anything else stops
+    # OpenCode from starting); the setup files a person saves refuse a bad token.
+    OPENCODE_SETUP = OPENCODE_PATH
+    FILE_SETUPS = (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH)
+    SETUP = (OPENCODE_SETUP, *FILE_SETUPS)
 
     def __init__(self, services: Services) -> None:
         self._services = services

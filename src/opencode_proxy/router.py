@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from . import limits
+from .access import token_sent
 from .dialects import Dialect, render
 from .endpoints import ProviderRoute
 from .http import Request, Response, refuse_method
@@ -37,6 +38,9 @@ READ_ONLY = frozenset({"GET", "HEAD"})
 class Auth(Enum):
     NONE = "none"
     OPTIONAL = "optional"  # answered for everyone; a signed-in caller gets their own
+    # Answered without a token (the default); a token that is sent must be valid, so a
+    # failed sign-in never looks like success.
+    IF_SENT = "if_sent"
     REQUIRED = "required"
 
 
@@ -106,7 +110,8 @@ class App:
             Route(pages.DISCOVERY, pages.discovery),
             Route(pages.HEALTH, pages.health),
             Route(pages.WHOAMI, pages.whoami, auth=Auth.REQUIRED, cookies=True),
-            *(Route(path, pages.setup, auth=Auth.OPTIONAL) for path in pages.SETUP),
+            Route(pages.OPENCODE_SETUP, pages.setup, auth=Auth.OPTIONAL),
+            *(Route(path, pages.setup, auth=Auth.IF_SENT) for path in pages.FILE_SETUPS),
             *(
                 Mount(route, ProviderPipeline(route, services))
                 for route in services.provider_routes
@@ -151,7 +156,9 @@ class App:
             )
         call.route, call.dialect = entry.path, entry.dialect_for(rest)
         entry.check(request, rest)
-        if entry.auth is Auth.REQUIRED:
+        if entry.auth is Auth.REQUIRED or (
+            entry.auth is Auth.IF_SENT and token_sent(request.headers)
+        ):
             await self.sign_in.identify(call, cookies=entry.cookies)
         elif entry.auth is Auth.OPTIONAL:
             # Answered for everyone; signing in only makes it the caller's own.

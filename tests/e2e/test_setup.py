@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.stack import DevStack
 from opencode_proxy.clients import setup_commands
 from support.access_login import LOGIN_PAGE, AccessLogin
 from support.agents import CLAUDE, CODEX, run
@@ -35,7 +36,9 @@ def test_a_login_page_never_becomes_a_settings_file(
     for path, text in previous.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    install = setup_commands(behind_access.origin, SHIPPED_AUTH)[client][0]
+    # A sign-in that prints a token (cloudflared is not installed here), then a redirect.
+    signs_in = {**SHIPPED_AUTH, "command": ["echo", "a-token"]}
+    install = setup_commands(behind_access.origin, signs_in)[client][0]
     done = subprocess.run(
         install,
         shell=True,
@@ -74,3 +77,31 @@ def test_a_page_saved_by_mistake_stops_the_client_naming_the_file(tmp_path: Path
     )
     assert codex.returncode != 0
     assert "opencode-proxy.config.toml" in codex.stdout + codex.stderr
+
+
+@pytest.mark.parametrize("client", ["claude-code", "codex"])
+@pytest.mark.parametrize("sign_in", [["false"], ["echo", "not-a-token"]], ids=["failed", "junk"])
+def test_a_failed_sign_in_fails_the_install_and_keeps_the_earlier_file(
+    stack: DevStack, tmp_path: Path, client: str, sign_in: list[str]
+) -> None:
+    earlier = {
+        "claude-code": (tmp_path / ".claude" / "opencode-proxy.json", '{"env": {}}\n'),
+        "codex": (tmp_path / ".codex" / "opencode-proxy.config.toml", "# earlier\n"),
+    }
+    path, text = earlier[client]
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    install = setup_commands(stack.url, {**stack.auth, "command": sign_in})[client][0]
+    done = subprocess.run(
+        install,
+        shell=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    # A sign-in that printed nothing stops before the download; a junk token gets 401.
+    assert ("401" in done.stderr) == (sign_in[0] == "echo")
+    assert path.read_text() == text
