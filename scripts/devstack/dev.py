@@ -35,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="the api.json the local models.dev serves (a saved copy replays real data)",
     )
+    parser.add_argument(
+        "--groups",
+        default="",
+        metavar="A,B",
+        help="Access groups the dev identity has (for config-src/groups/ access_groups)",
+    )
     args = parser.parse_args(argv)
     if not args.models_dev.is_file():
         print(f"--models-dev {args.models_dev}: no such file", file=sys.stderr)
@@ -50,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    stack = DevStack(args.state.resolve(), port=args.port, models_dev_file=args.models_dev)
+    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
+    stack = DevStack(
+        args.state.resolve(), port=args.port, models_dev_file=args.models_dev, dev_groups=groups
+    )
     try:
         stack.start()
     except LocalRuntimeError as exc:

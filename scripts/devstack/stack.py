@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from provisioning.routes import public_paths
@@ -79,6 +80,8 @@ class DevStack(Service):
     models_dev_file: Path = SAMPLE_MODELS_DEV
     # The organisation's config the Worker serves (tests try groups with their own).
     config_src: Path = build_config.DEFAULT_SRC
+    # The Access groups get-identity gives the dev identity (`scripts/dev --groups`).
+    dev_groups: tuple[str, ...] = ()
     access: LocalAccess = field(init=False)
     # Discovery's `auth` as the stack serves it (its login command is the dev one).
     auth: dict[str, Any] = field(init=False)
@@ -98,11 +101,24 @@ class DevStack(Service):
     def token(self, email: str = DEFAULT_EMAIL, **claims: Any) -> str:
         return mint(self.state, email, **claims)
 
+    def _team(self, access: LocalAccess) -> LocalAccess:
+        """The Access stand-in, on the port of the team the state folder's tokens name
+        when it is free: the port is part of the issuer, so stored tokens stay valid
+        across restarts."""
+        try:
+            issuer = json.loads((self.state / SETTINGS_FILE).read_text())["issuer"]
+            access.bind_port = urlsplit(issuer).port or 0
+            return access.start()
+        except (OSError, ValueError, KeyError):
+            access.bind_port = 0
+            return access.start()
+
     def start(self) -> DevStack:
         self.state.mkdir(parents=True, exist_ok=True)
         key = dev_key(self.state)
         email = os.environ.get(DEV_EMAIL, DEFAULT_EMAIL)
-        self.access = LocalAccess(published=[key], login_email=email).start()
+        groups = {email: list(self.dev_groups)} if self.dev_groups else {}
+        self.access = self._team(LocalAccess(published=[key], login_email=email, groups=groups))
         self.gateway = FakeGateway(
             token=DEV_GATEWAY_TOKEN,
             workers_ai_token=DEV_WORKERS_AI_TOKEN,

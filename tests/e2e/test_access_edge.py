@@ -109,3 +109,20 @@ def test_opencode_with_an_expired_token_is_told_to_sign_in_again(
     assert "The token has expired" in said, said[-2000:]
     assert f"opencode auth login {stack.url}" in said
     assert elapsed < 15, f"OpenCode took {elapsed:.1f} s to say so"
+
+
+def test_a_token_survives_a_restart_of_the_local_stack_and_the_dev_groups_show(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "dev"
+    with DevStack(state, dev_groups=("contractors",)) as first:
+        token = first.token()
+        issuer = first.access.origin
+        identity = httpx.get(
+            f"{issuer}/cdn-cgi/access/get-identity", cookies={"CF_Authorization": token}
+        ).json()
+        assert [group["name"] for group in identity["groups"]] == ["contractors"]
+    with DevStack(state) as again:
+        assert again.access.origin == issuer  # the same team: stored tokens stay valid
+        whoami = httpx.get(f"{again.url}/whoami", headers={"cf-access-token": token})
+        assert whoami.status_code == 200, whoami.text
