@@ -144,6 +144,35 @@ def _default(preferred: str, served: Mapping[str, list[str]]) -> str | None:
     return None
 
 
+# Claude Code's model aliases, smallest first, and the variables that set each one
+# (otherwise its own newest ids, which the menu may not serve: its picker's Default,
+# the `opus`/`sonnet`/`haiku` aliases and its fallback all go through them).
+CLAUDE_FAMILIES = (
+    ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL"),
+    ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
+    ("opus", "ANTHROPIC_DEFAULT_OPUS_MODEL"),
+)
+
+
+def claude_aliases(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Each of Claude Code's alias variables set to a served model: the newest of its
+    family (by release date, then id), else the newest of the nearest family served
+    (the smaller one first)."""
+    newest: dict[int, str] = {}
+    for rank, (family, _) in enumerate(CLAUDE_FAMILIES):
+        members = [model for model in entries if family in model.lower()]
+        if members:
+            newest[rank] = max(
+                members, key=lambda m: (str(entries[m].get("release_date") or ""), m)
+            )
+    if not newest:
+        return {}
+    return {
+        variable: newest[min(newest, key=lambda served: (abs(served - rank), served))]
+        for rank, (_, variable) in enumerate(CLAUDE_FAMILIES)
+    }
+
+
 def claude_code_settings(
     config: Mapping[str, Any], auth: Mapping[str, Any], origin: str, *, managed: bool = False
 ) -> bytes:
@@ -164,6 +193,7 @@ def claude_code_settings(
     if small:
         env["ANTHROPIC_SMALL_FAST_MODEL"] = small
     entries = _entries_on(config, "anthropic")
+    env.update(claude_aliases({model: entries[model] for model in served}))
     settings = {
         "apiKeyHelper": shlex.join(token_command(auth, origin)),
         "env": env,

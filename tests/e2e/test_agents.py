@@ -147,6 +147,21 @@ def test_claude_code_set_up_from_the_url_answers_and_leaves_the_users_settings_a
     assert "skipped" not in result.stderr  # every served setting is one Claude Code honours
 
 
+@pytest.mark.parametrize("alias", ["opus", "sonnet", "haiku", "default"])
+def test_claude_codes_own_model_names_answer_with_served_models(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path, alias: str
+) -> None:
+    # Unset, each name would be Claude Code's own newest id, off the menu.
+    path = claude_settings(stack, tmp_path)
+    served = set(json.loads(path.read_text())["availableModels"])
+    result = run(CLAUDE, tmp_path, "--settings", str(path), "--model", alias, "-p", "hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    asked = {seen.json()["model"] for seen in gateway.seen if seen.rest == "/v1/messages"}
+    assert asked, "nothing reached the gateway"
+    assert asked <= served, asked - served
+    assert any(answer_text("anthropic", model) in result.stdout for model in asked)
+
+
 def test_claude_code_offers_only_the_served_menu(
     stack: DevStack, gateway: FakeGateway, tmp_path: Path
 ) -> None:
