@@ -18,6 +18,7 @@ from typing import Any
 
 from .clients import CLAUDE_CODE_ALIAS, setup_commands
 from .http import Response, bytes_response
+from .menu import route_of
 
 _STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
@@ -74,26 +75,32 @@ def _commands(lines: list[str]) -> str:
 
 
 _IN_OPENCODE = "In OpenCode"
-_IN_OTHERS = "In Claude Code, Codex and SDKs"
+# Who else can use a provider's models by their bare id, by the route it uses: Claude
+# Code speaks only Anthropic's API, Codex only OpenAI's.
+_OTHERS = {"anthropic": "In Claude Code and SDKs", "openai": "In Codex and SDKs"}
+_SDKS = "In SDKs"
 
 
 def _menu(providers: Mapping[str, Mapping[str, Any]]) -> str:
-    """A table per provider: each model as OpenCode names it (`provider/model`) and as
-    Claude Code, Codex and the SDKs do (the bare id)."""
+    """A table per provider the reader has models of: each model as OpenCode names it
+    (`provider/model`) and as the other clients that can use it do (the bare id)."""
     parts = []
     for provider_id, provider in providers.items():
+        if not provider.get("models"):
+            continue
         name = str(provider.get("name") or provider_id)
+        others = _OTHERS.get(route_of(provider) or "", _SDKS)
         rows = "".join(
             f"<tr><td>{_esc(str(entry.get('name') or model_id))}</td>"
             f'<td data-label="{_IN_OPENCODE}"><code>{_esc(f"{provider_id}/{model_id}")}</code></td>'
-            f'<td data-label="{_IN_OTHERS}"><code>{_esc(model_id)}</code></td></tr>'
+            f'<td data-label="{others}"><code>{_esc(model_id)}</code></td></tr>'
             for model_id, entry in provider.get("models", {}).items()
         )
         parts.append(
             f'<h3 id="p-{_esc(provider_id)}">{_esc(name)}</h3>'
             f'<table aria-labelledby="p-{_esc(provider_id)}"><thead><tr>'
             f'<th scope="col">Name</th><th scope="col">{_IN_OPENCODE}</th>'
-            f'<th scope="col">{_IN_OTHERS}</th></tr></thead>'
+            f'<th scope="col">{others}</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
         )
     return "".join(parts)
@@ -195,7 +202,8 @@ class Page:
             "are), then start Claude Code with them:</p>"
             f"{_commands(commands['claude-code'])}"
             f"<p>To make it the default, add <code>{_esc(CLAUDE_CODE_ALIAS)}</code> to your "
-            "shell profile. IT can install the same file for everyone as managed settings:</p>"
+            "shell profile. IT can install the settings for everyone on a machine as managed "
+            "settings; that file carries the default menu, not yours:</p>"
             f"{_commands(commands['claude-code-managed'])}"
             '<h3 id="c-codex">Codex CLI</h3>'
             "<p>Save the profile beside your config.toml (which stays as it is), then "

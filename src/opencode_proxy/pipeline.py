@@ -10,10 +10,12 @@ answered from the caller's menu and never forwarded.
 from __future__ import annotations
 
 from .body import body_models
+from .clients import client_of
 from .endpoints import ProviderRoute
 from .http import Response
 from .listings import listing
 from .menu import Menu
+from .proxy import request_line
 from .refusal import Refusal
 from .services import Services
 from .signin import Call
@@ -38,9 +40,18 @@ class ProviderPipeline:
         if services.brake is not None:
             await services.brake.check(call.identity)
         menu = services.discovery.menu(await services.catalog.current(), call.groups)
-        if endpoint.model == "listing":
-            return listing(call.dialect, menu.models(route.prefix), match.path_model, route.prefix)
+        group = call.groups[0] if call.groups else None
         request = call.request
+        if endpoint.model == "listing":
+            answer = listing(
+                call.dialect, menu.models(route.prefix), match.path_model, route.prefix
+            )
+            client = client_of(request.headers.get("user-agent", ""))
+            line = request_line(
+                call.identity, group, client, route.provider, rest, answer.status, 0.0
+            )
+            services.platform.log_line(line)
+            return answer
         models: tuple[str, ...] = ()
         if match.path_model is not None:
             models = (match.path_model,)
@@ -55,7 +66,6 @@ class ProviderPipeline:
         for model in models:
             if not menu.allows(route.prefix, model):
                 raise self._not_served(model, menu, services.origin_of(request), call.groups)
-        group = call.groups[0] if call.groups else None
         return await services.gateway.forward(
             request, call.identity, route, rest, models=models, group=group
         )

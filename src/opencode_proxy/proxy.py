@@ -124,19 +124,31 @@ class Gateway:
         status: int,
         started: float,
     ) -> None:
-        # One line per proxied request; no token, email, query or body ever goes here.
-        self.log_line(
-            json.dumps(
-                {
-                    "event": "proxy",
-                    "userId": identity.user_id,
-                    "group": group,
-                    "client": client,
-                    "provider": provider,
-                    "path": rest or "/",
-                    "status": status,
-                    "durationMs": round((self.timer() - started) * 1000, 1),
-                },
-                separators=(",", ":"),
-            )
-        )
+        duration = (self.timer() - started) * 1000
+        self.log_line(request_line(identity, group, client, provider, rest, status, duration))
+
+
+def request_line(
+    identity: Identity,
+    group: str | None,
+    client: str,
+    provider: str,
+    rest: str,
+    status: int,
+    duration_ms: float,
+) -> str:
+    """The one log line of a provider request, forwarded or answered from the menu: no
+    token, email, query or body ever goes here."""
+    return json.dumps(
+        {
+            "event": "proxy",
+            "userId": identity.user_id,
+            "group": group,
+            "client": client,
+            "provider": provider,
+            "path": rest or "/",
+            "status": status,
+            "durationMs": round(duration_ms, 1),
+        },
+        separators=(",", ":"),
+    )

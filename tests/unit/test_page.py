@@ -18,7 +18,7 @@ from devstack.access import LocalAccess, access_claims
 from opencode_proxy.clients import CLAUDE_CODE_ALIAS, setup_commands
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
-from opencode_proxy.page import catalog_state
+from opencode_proxy.page import Page, catalog_state
 from opencode_proxy.router import App
 from support import cpython
 
@@ -159,3 +159,36 @@ def test_anything_but_a_browser_gets_json_pointing_at_discovery(app: App) -> Non
         "health": "https://ai.example.com/healthz",
     }
     assert cpython.call(app, "HEAD", "https://ai.example.com/", BROWSER).body == b""
+
+
+def test_each_client_column_lists_only_ids_that_client_can_use_and_empty_providers_go() -> None:
+    def provider(route: str, *models: str) -> dict[str, Any]:
+        return {
+            "name": route.title(),
+            "options": {"baseURL": f"{{baseURL}}/{route}"},
+            "models": {m: {"name": m} for m in models},
+        }
+
+    config = {
+        "provider": {
+            "anthropic": provider("anthropic", "claude-haiku-4-5"),
+            "openai": provider("openai", "gpt-5"),
+            "google": provider("google-ai-studio", "gemini-2.5-flash"),
+            "workers-ai": provider("workers-ai"),  # nothing served to this reader
+        }
+    }
+    html = Page(SHIPPED_AUTH).render("https://ai.example.com", config, "", None, None)
+    tables = {
+        head: body
+        for head, _, body in (
+            part.partition("</h3>") for part in html.decode().split('<h3 id="p-')[1:]
+        )
+    }
+    assert set(tables) == {'anthropic">Anthropic', 'openai">Openai', 'google">Google-Ai-Studio'}
+    assert "In Claude Code and SDKs" in tables['anthropic">Anthropic']
+    assert "In Codex and SDKs" in tables['openai">Openai']
+    google = tables['google">Google-Ai-Studio']
+    assert "In SDKs" in google
+    assert "Claude Code" not in google
+    assert "Codex" not in google
+    assert "that file carries the default menu, not yours" in html.decode()
