@@ -196,7 +196,10 @@ class Page:
             '<h3 id="c-opencode">OpenCode</h3>'
             "<p>Sign in (a browser window opens), then start OpenCode in your project:</p>"
             f"{_commands(commands['opencode'])}"
-            "<p>When your sign-in expires, run the login command again and restart OpenCode.</p>"
+            "<p>When your sign-in expires, run the login command again and restart OpenCode. "
+            "<code>opencode models</code> lists your models; asked for any other one, "
+            "OpenCode stops before asking this URL, with "
+            "<code>UnknownError: Unexpected server error</code>.</p>"
             '<h3 id="c-claude-code">Claude Code</h3>'
             "<p>Save the settings in a file of their own (your own settings stay as they "
             "are), then start Claude Code with them:</p>"
