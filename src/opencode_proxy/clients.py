@@ -36,6 +36,10 @@ CLAUDE_CODE_ALIAS = f"alias claude='claude --settings {CLAUDE_CODE_FILE}'"
 CLAUDE_CODE_MANAGED_DIR = "/etc/claude-code/managed-settings.d"
 CODEX_PROFILE = "opencode-proxy"
 CODEX_FILE = f"~/.codex/{CODEX_PROFILE}.config.toml"
+# How Codex is started with the profile. `--profile` alone runs the user's own config
+# silently when the file is missing (a failed download, another CODEX_HOME); naming
+# the profile's provider too makes Codex stop instead: "Model provider ... not found".
+CODEX_ARGS = ("-c", f"model_provider={CODEX_PROVIDER}", "--profile", CODEX_PROFILE)
 # User agents of the provider SDKs: Python and TypeScript (Anthropic, OpenAI), google-genai.
 _SDKS = ("anthropic/", "openai/", "google-genai-sdk/", "google-genai/", "ai-sdk/")
 # Fails on any answer but a 2xx, a redirect (Access's login) included.
@@ -70,7 +74,7 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
         ],
         "codex": [
             f"mkdir -p ~/.codex && {signed} {codex} -o {CODEX_FILE}",
-            f"codex --profile {CODEX_PROFILE}",
+            shlex.join(("codex", *CODEX_ARGS)),
         ],
     }
 
@@ -212,7 +216,8 @@ def claude_code_settings(
 
 def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: str) -> bytes:
     """A Codex CLI profile for this Worker: `~/.codex/opencode-proxy.config.toml`, used
-    with `codex --profile opencode-proxy`, layered over the user's own config.toml."""
+    with `codex -c model_provider=opencode-proxy --profile opencode-proxy`, layered over
+    the user's own config.toml."""
     command = token_command(auth, origin)
     model = _pick(str(config.get("model", "")), "openai", _models_on(config, "openai"))
     profile: dict[str, Any] = {
@@ -235,7 +240,7 @@ def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: st
     }
     heading = (
         f"# Codex CLI through {origin}: the organisation's models, signed in with Access.\n"
-        f"# Save as {CODEX_FILE} and run `codex --profile {CODEX_PROFILE}`.\n"
+        f"# Save as {CODEX_FILE} and run `{shlex.join(('codex', *CODEX_ARGS))}`.\n"
     )
     return (heading + tomli_w.dumps(profile)).encode()
 

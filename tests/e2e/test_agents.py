@@ -22,7 +22,7 @@ from devstack.dev_token import DEFAULT_EMAIL
 from devstack.gateway import FakeGateway
 from devstack.providers import answer_text
 from devstack.stack import DEV_USER_ID_KEY, DevStack
-from opencode_proxy.clients import CODEX_PROFILE, setup_commands
+from opencode_proxy.clients import CODEX_ARGS, CODEX_PROFILE, setup_commands
 from opencode_proxy.identity import anonymous_id
 from support.agents import CLAUDE, CODEX, FOREIGN, run
 
@@ -211,7 +211,7 @@ def test_codex_with_the_served_profile_answers_signs_in_again_and_keeps_config_t
     assert provider["base_url"] == f"{stack.url}/openai/v1"
     assert profile["model"] == "gpt-5"
     started = time.monotonic()
-    result = run(CODEX, tmp_path, "--profile", CODEX_PROFILE, "exec", "--skip-git-repo-check", "hi")
+    result = run(CODEX, tmp_path, *CODEX_ARGS, "exec", "--skip-git-repo-check", "hi")
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("openai", "gpt-5") in result.stdout
@@ -266,7 +266,7 @@ def test_codex_shows_a_model_refusal_at_once_without_signing_in_again(
     result = run(
         CODEX,
         tmp_path,
-        *("--profile", CODEX_PROFILE, "exec", "--skip-git-repo-check"),
+        *(*CODEX_ARGS, "exec", "--skip-git-repo-check"),
         *("-m", "gpt-4-unserved", "hello"),
     )
     elapsed = time.monotonic() - started
@@ -276,3 +276,19 @@ def test_codex_shows_a_model_refusal_at_once_without_signing_in_again(
     assert elapsed < 10, f"Codex took {elapsed:.1f} s to show the refusal"
     assert int(calls.read_text()) == 1
     assert not [seen for seen in gateway.seen if seen.rest == "/responses"]
+
+
+def test_codex_started_as_served_without_the_profile_stops_instead_of_going_around(
+    tmp_path: Path, gateway: FakeGateway
+) -> None:
+    # A failed download or another CODEX_HOME: no profile file. `--profile` alone would
+    # run the user's own config (OpenAI directly); the served command names the provider.
+    assert CODEX is not None
+    own = tmp_path / ".codex" / "config.toml"
+    own.parent.mkdir()
+    own.write_text(own_codex_config(tmp_path))
+    result = run(CODEX, tmp_path, *CODEX_ARGS, "exec", "--skip-git-repo-check", "hi")
+    assert result.returncode != 0
+    assert "Model provider `opencode-proxy` not found" in result.stdout + result.stderr
+    assert gateway.seen == []
+    assert own.read_text() == own_codex_config(tmp_path)
