@@ -158,7 +158,9 @@ def test_claude_code_set_up_with_a_token_offers_that_persons_menu(
         CLAUDE, tmp_path, "--settings", str(path), "-p", "--model", "claude-sonnet-5", "hi"
     )
     assert "is restricted by your organization's settings" in restricted.stdout + restricted.stderr
-    assert seen.seen == []
+    # Claude Code then falls back to its default, which the settings name: a served model.
+    assert {json.loads(s.body or b"{}").get("model") for s in seen.seen} <= {"claude-haiku-4-5"}
+    seen.seen.clear()
     result = run(CLAUDE, tmp_path, "--settings", str(path), "-p", "hello", email=CONTRACTOR)
     assert result.returncode == 0, result.stdout + result.stderr
     assert answer_text("anthropic", "claude-haiku-4-5") in result.stdout
