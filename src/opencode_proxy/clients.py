@@ -79,6 +79,35 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
     }
 
 
+# Prints the token the sign-in command prints, unless it has already expired: then it
+# fails at once, saying how to sign in again. Claude Code shows a failing helper's
+# message within seconds, where it retries an expired token's 401s for minutes. POSIX
+# sh, cut, tr, base64 and sed: nothing to install. A token it cannot read is passed on
+# for the Worker to judge.
+_FRESH_OR_FAIL = r"""t=$({command}) || exit 1
+p=$(printf '%s' "$t" | cut -d. -f2 | tr '_-' '/+')
+case $((${{#p}} % 4)) in 2) p="$p==" ;; 3) p="$p=" ;; esac
+exp=$(printf '%s' "$p" | base64 -d 2>/dev/null | tr -d ' ' |
+  sed -n 's/.*"exp":\([0-9][0-9]*\).*/\1/p')
+if [ -n "$exp" ] && [ "$exp" -le "$(date +%s)" ]; then
+  echo {message} >&2
+  exit 1
+fi
+printf '%s\n' "$t"
+"""
+
+
+def fresh_token_helper(command: Sequence[str], origin: str) -> str:
+    """A shell command that prints a token from `command`, or fails in words when the
+    token `command` printed has expired."""
+    message = (
+        f"Your sign-in to {origin} has expired and was not renewed: run "
+        f"`{shlex.join(command)}` in a terminal, then try again."
+    )
+    script = _FRESH_OR_FAIL.format(command=shlex.join(command), message=shlex.quote(message))
+    return shlex.join(["sh", "-c", script])
+
+
 def token_command(auth: Mapping[str, Any], origin: str) -> list[str]:
     """The served login command (argv), for this origin."""
     return [str(part).replace(BASE_URL_PLACEHOLDER, origin) for part in auth.get("command", [])]
@@ -199,7 +228,7 @@ def claude_code_settings(
     entries = _entries_on(config, "anthropic")
     env.update(claude_aliases({model: entries[model] for model in served}))
     settings = {
-        "apiKeyHelper": shlex.join(token_command(auth, origin)),
+        "apiKeyHelper": fresh_token_helper(token_command(auth, origin), origin),
         "env": env,
         "availableModels": served,
         **({"availableModelsMatch": "exact"} if managed else {}),

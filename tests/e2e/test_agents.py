@@ -22,7 +22,7 @@ from devstack.dev_token import DEFAULT_EMAIL
 from devstack.gateway import FakeGateway
 from devstack.providers import answer_text
 from devstack.stack import DEV_USER_ID_KEY, DevStack
-from opencode_proxy.clients import CODEX_ARGS, CODEX_PROFILE, setup_commands
+from opencode_proxy.clients import CODEX_ARGS, CODEX_PROFILE, fresh_token_helper, setup_commands
 from opencode_proxy.identity import anonymous_id
 from support.agents import CLAUDE, CODEX, FOREIGN, run
 
@@ -191,6 +191,27 @@ def test_claude_code_runs_its_helper_again_after_an_expired_token(
     assert int(calls.read_text()) >= 2
     # Through the Access edge: the Worker's 401, not Access's redirect, reached it.
     assert elapsed < SIGN_IN_AGAIN_SECONDS, f"Claude Code took {elapsed:.1f} s"
+
+
+def test_claude_code_with_a_sign_in_that_only_yields_expired_tokens_says_so_at_once(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    # The served helper checks the token's expiry itself: Claude Code retries an expired
+    # token's 401s for minutes, but shows a failing helper's words within seconds.
+    now = int(time.time())
+    expired = stack.token(iat=now - 7200, nbf=now - 7200, exp=now - 3600)
+    path = claude_settings(stack, tmp_path)
+    settings = json.loads(path.read_text())
+    settings["apiKeyHelper"] = fresh_token_helper(["echo", expired], stack.url)
+    path.write_text(json.dumps(settings))
+    started = time.monotonic()
+    result = run(CLAUDE, tmp_path, "--settings", str(path), "-p", "hello")
+    elapsed = time.monotonic() - started
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"Your sign-in to {stack.url} has expired and was not renewed" in said
+    assert elapsed < SIGN_IN_AGAIN_SECONDS, f"Claude Code took {elapsed:.1f} s"
+    assert gateway.seen == []
 
 
 @pytest.mark.parametrize("expiring", [False, True], ids=["fresh", "expired-first"])
