@@ -97,12 +97,15 @@ class Gateway:
         try:
             answer = await self.upstream(request.method.upper(), url, headers, request.body)
         except OSError:
-            self._log(*said, 502, started)
+            self.log_line(request_line(*said, 502, self._since(started)))
             raise Refusal(
                 502, "gateway_unreachable", "AI Gateway could not be reached; try again shortly."
             ) from None
-        self._log(*said, answer.status, started)
+        self.log_line(request_line(*said, answer.status, self._since(started)))
         return Response(answer.status, upstream=answer.handle)
+
+    def _since(self, started: float) -> float:
+        return (self.timer() - started) * 1000
 
     def _workers_ai_token(self) -> str:
         if self.workers_ai_token is None:
@@ -113,19 +116,6 @@ class Gateway:
                 "`npx wrangler secret put WORKERS_AI_TOKEN`",
             )
         return self.workers_ai_token
-
-    def _log(
-        self,
-        identity: Identity,
-        group: str | None,
-        client: str,
-        provider: str,
-        rest: str,
-        status: int,
-        started: float,
-    ) -> None:
-        duration = (self.timer() - started) * 1000
-        self.log_line(request_line(identity, group, client, provider, rest, status, duration))
 
 
 def request_line(

@@ -19,6 +19,19 @@ from support.cpython import shipped_config
 SHIPPED_AUTH = shipped_config()["auth"]
 
 
+def _install(command: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run a setup command as a person pastes it, with `home` as HOME."""
+    return subprocess.run(
+        command,
+        shell=True,
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def behind_access() -> Iterator[AccessLogin]:
     with AccessLogin() as running:
@@ -38,16 +51,7 @@ def test_a_login_page_never_becomes_a_settings_file(
         path.write_text(text)
     # A sign-in that prints a token (cloudflared is not installed here), then a redirect.
     signs_in = {**SHIPPED_AUTH, "command": ["echo", "a-token"]}
-    install = setup_commands(behind_access.origin, signs_in)[client][0]
-    done = subprocess.run(
-        install,
-        shell=True,
-        env={**os.environ, "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _install(setup_commands(behind_access.origin, signs_in)[client][0], tmp_path)
     assert done.returncode != 0, "the install command must fail on a redirect"
     assert "redirect" in done.stderr
     for path, text in previous.items():
@@ -91,15 +95,8 @@ def test_a_failed_sign_in_fails_the_install_and_keeps_the_earlier_file(
     path, text = earlier[client]
     path.parent.mkdir(parents=True)
     path.write_text(text)
-    install = setup_commands(stack.url, {**stack.auth, "command": sign_in})[client][0]
-    done = subprocess.run(
-        install,
-        shell=True,
-        env={**os.environ, "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = _install(
+        setup_commands(stack.url, {**stack.auth, "command": sign_in})[client][0], tmp_path
     )
     assert done.returncode != 0
     # A sign-in that printed nothing stops before the download; a junk token gets 401.
