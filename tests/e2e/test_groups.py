@@ -20,7 +20,7 @@ from devstack.dev_token import DEV_EMAIL
 from devstack.gateway import FakeGateway
 from devstack.providers import answer_text
 from devstack.stack import DEV_USER_ID_KEY, DevStack
-from opencode_proxy.clients import setup_commands
+from opencode_proxy.clients import CODEX_ARGS, setup_commands
 from opencode_proxy.identity import anonymous_id
 from support.agents import CLAUDE, CODEX, FOREIGN, logged_in, run
 from support.groups import (
@@ -176,17 +176,24 @@ def test_codex_set_up_with_a_token_uses_that_persons_model(
     assert CODEX is not None, "npm ci installs @openai/codex (Linux x64)"
     install(grouped, tmp_path, "codex", CONTRACTOR)
     result = run(
-        CODEX,
-        tmp_path,
-        "--profile",
-        "opencode-proxy",
-        "exec",
-        "--skip-git-repo-check",
-        "hi",
-        email=CONTRACTOR,
+        CODEX, tmp_path, *CODEX_ARGS, "exec", "--skip-git-repo-check", "hi", email=CONTRACTOR
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert {s.json()["model"] for s in seen.seen if s.body} == {CONTRACTOR_MODEL}
     entries = metadata(seen)
     assert (entries["group"], entries["client"]) == ("contractors", "codex")
     assert entries["session"]  # Codex's session-id
+
+
+@pytest.mark.parametrize("alias", ["opus", "sonnet", "default"])
+def test_claude_codes_own_names_answer_with_the_persons_own_model(
+    grouped: DevStack, seen: FakeGateway, tmp_path: Path, alias: str
+) -> None:
+    # A contractor is served Haiku only: every name Claude Code has answers with it.
+    install(grouped, tmp_path, "claude-code", CONTRACTOR)
+    path = tmp_path / ".claude" / "opencode-proxy.json"
+    result = run(
+        CLAUDE, tmp_path, "--settings", str(path), "--model", alias, "-p", "hi", email=CONTRACTOR
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {s.json()["model"] for s in seen.seen if s.body} == {"claude-haiku-4-5"}
