@@ -64,8 +64,24 @@ def _all(dialect: Dialect, models: Entries) -> dict[str, Any]:
 _ONE = {Dialect.ANTHROPIC: _anthropic, Dialect.GOOGLE: _google}
 
 
-def listing(dialect: Dialect, models: Entries, model_id: str | None, prefix: str) -> Response:
+def _asks_codex_catalog(query: str) -> bool:
+    return any(part.partition("=")[0] == CODEX_CATALOG_QUERY for part in query.split("&"))
+
+
+# Codex CLI asks `GET .../models?client_version=X` for its own catalog format,
+# `{"models": [...]}`; an OpenAI list is not one, and it logs a decode error on every
+# start. An entry of its own format sets the model's base instructions (an empty
+# template leaves Codex without them), which this Worker has no business writing: the
+# catalog it gets is empty, so Codex keeps its own metadata for the profile's model.
+CODEX_CATALOG_QUERY = "client_version"
+
+
+def listing(
+    dialect: Dialect, models: Entries, model_id: str | None, prefix: str, *, query: str = ""
+) -> Response:
     """All served models, or the one named, as the provider would list them."""
+    if model_id is None and dialect is Dialect.OPENAI and _asks_codex_catalog(query):
+        return json_response(200, {"models": []})
     if model_id is None:
         return json_response(200, _all(dialect, models))
     if model_id not in models:

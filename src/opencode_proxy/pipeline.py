@@ -43,8 +43,9 @@ class ProviderPipeline:
         group = call.groups[0] if call.groups else None
         request = call.request
         if endpoint.model == "listing":
+            served = menu.models(route.prefix)
             answer = listing(
-                call.dialect, menu.models(route.prefix), match.path_model, route.prefix
+                call.dialect, served, match.path_model, route.prefix, query=request.query
             )
             client = client_of(request.headers.get("user-agent", ""))
             line = request_line(

@@ -35,3 +35,15 @@ def test_a_listing_is_logged_like_every_proxied_request() -> None:
         }
     ]
     assert token not in json.dumps(lines)
+
+
+def test_codexs_catalog_request_gets_its_own_format_and_others_openais() -> None:
+    access = LocalAccess(published=[KEY])
+    app = cpython.make_app(access, log_line=lambda line: None)
+    token = KEY.sign(access_claims(access.origin, cpython.AUDIENCE, email="a@example.com"))
+    base = "https://ai.example.com/openai/v1/models"
+    codex = cpython.call(app, "GET", base + "?client_version=0.169.0", {"cf-access-token": token})
+    assert json.loads(codex.body) == {"models": []}
+    plain = json.loads(cpython.call(app, "GET", base, {"cf-access-token": token}).body)
+    assert plain["object"] == "list"
+    assert "gpt-5" in {model["id"] for model in plain["data"]}
