@@ -58,9 +58,12 @@ def _invalid(reason: str, message: str) -> Refusal:
     return unauthorized("invalid_token", reason, message)
 
 
-def extract_token(headers: Mapping[str, str], *, cookies: bool) -> str | None:
-    """The Access token from the first header that carries one, then (when `cookies`)
-    from the `CF_Authorization` cookie Access sets in browsers; None when there is none."""
+def extract_token(
+    headers: Mapping[str, str], *, cookies: bool, key_header: str | None = None
+) -> str | None:
+    """The Access token from the first header that carries one, then from `key_header`
+    (where the route's API clients put their key), then (when `cookies`) from the
+    `CF_Authorization` cookie Access sets in browsers; None when there is none."""
     for name in TOKEN_HEADERS:
         value = headers.get(name, "").strip()
         if value:
@@ -68,6 +71,9 @@ def extract_token(headers: Mapping[str, str], *, cookies: bool) -> str | None:
     match = _BEARER.fullmatch(headers.get("authorization", "").strip())
     if match:
         return match.group(1)
+    key = headers.get(key_header, "").strip() if key_header else ""
+    if key:
+        return key
     for pair in headers.get("cookie", "").split(";") if cookies else ():
         name, _, value = pair.strip().partition("=")
         if name == ACCESS_COOKIE and value.strip():

@@ -121,6 +121,9 @@ class ProviderRoute:
     endpoints: tuple[Endpoint, ...]
     strip: str = ""
     workers_ai: str | None = None
+    # Where the provider's own SDKs and agents send their API key; there the Access token
+    # signs in too (and, like every credential, never goes further).
+    key_header: str | None = None
 
     def with_extra(self, extra: Iterable[Endpoint]) -> ProviderRoute:
         return dataclasses.replace(self, endpoints=(*self.endpoints, *extra))
@@ -190,6 +193,7 @@ SHIPPED: tuple[ProviderRoute, ...] = (
             ("GET", "/v1/models", "listing"),
             ("GET", "/v1/models/{model}", "listing"),
         ),
+        key_header="x-api-key",
     ),
     ProviderRoute(
         "openai",
@@ -213,6 +217,7 @@ SHIPPED: tuple[ProviderRoute, ...] = (
             Endpoint("POST", "/v1beta/openai/chat/completions", "body", Dialect.OPENAI),
             Endpoint("GET", "/v1beta/openai/models", "listing", Dialect.OPENAI),
         ),
+        key_header="x-goog-api-key",
     ),
     ProviderRoute(
         "compat",

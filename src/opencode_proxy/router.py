@@ -60,6 +60,8 @@ class Route:
     # Outside Access at the edge (see `App.public_paths`).
     public: bool = True
 
+    key_header: None = None  # a page of the Worker's own takes no API key
+
     def rest(self, path: str) -> str | None:
         return "" if path == self.path else None
 
@@ -83,6 +85,10 @@ class Mount:
     @property
     def path(self) -> str:
         return "/" + self.route.prefix
+
+    @property
+    def key_header(self) -> str | None:
+        return self.route.key_header
 
     def rest(self, path: str) -> str | None:
         head, slash, rest = path[1:].partition("/")
@@ -159,7 +165,7 @@ class App:
         if entry.auth is Auth.REQUIRED or (
             entry.auth is Auth.IF_SENT and token_sent(request.headers)
         ):
-            await self.sign_in.identify(call, cookies=entry.cookies)
+            await self.sign_in.identify(call, cookies=entry.cookies, key_header=entry.key_header)
         elif entry.auth is Auth.OPTIONAL:
             # Answered for everyone; signing in only makes it the caller's own.
             with contextlib.suppress(Refusal):

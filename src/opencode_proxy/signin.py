@@ -61,11 +61,11 @@ class SignIn:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    async def identify(self, call: Call, *, cookies: bool) -> None:
+    async def identify(self, call: Call, *, cookies: bool, key_header: str | None = None) -> None:
         """Set `call.identity` and `call.groups`, or raise the refusal."""
         request = call.request
         try:
-            token = self._token(request, cookies=cookies)
+            token = self._token(request, cookies=cookies, key_header=key_header)
             identity = await self._services.access.identify(token)
         except SettingError as exc:
             raise config_error(str(exc)) from None
@@ -91,14 +91,15 @@ class SignIn:
             raise config_error(str(exc)) from None
         call.identity, call.groups = identity, groups
 
-    def _token(self, request: Request, *, cookies: bool) -> str:
-        token = extract_token(request.headers, cookies=cookies)
+    def _token(self, request: Request, *, cookies: bool, key_header: str | None) -> str:
+        token = extract_token(request.headers, cookies=cookies, key_header=key_header)
         if token is None:
+            as_key = f", or as the API key, {key_header}" if key_header else ""
             raise unauthorized(
                 "missing_token",
                 "missing",
                 "No Access token. Send it in the cf-access-token header (or "
-                "cf-access-jwt-assertion, or Authorization: Bearer).",
+                f"cf-access-jwt-assertion, or Authorization: Bearer{as_key}).",
             )
         return token
 
