@@ -475,3 +475,20 @@ def test_the_logged_duration_is_the_wait_for_the_gateway_and_never_negative(
     ]
     assert 250 <= float(str(slow_line["durationMs"])) < 5000
     assert all(float(line["durationMs"]) >= 0 for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "header"),
+    [
+        ("/anthropic/v1/messages", served.ANTHROPIC, "x-api-key"),
+        (f"/google-ai-studio{served.GEMINI_PATH}", b"{}", "x-goog-api-key"),
+    ],
+)
+def test_the_token_as_the_apis_own_key_signs_in_and_is_never_forwarded(
+    worker: LocalWorker, token: str, gateway: FakeGateway, path: str, body: bytes, header: str
+) -> None:
+    response = httpx.post(worker.url + path, content=body, headers={header: token}, timeout=30)
+    assert response.status_code == 200, response.text
+    (seen,) = gateway.seen
+    assert seen.header(header) is None
+    assert token not in repr(seen.headers)
