@@ -60,7 +60,9 @@ class Route:
     # Outside Access at the edge (see `App.public_paths`).
     public: bool = True
 
-    key_header: None = None  # a page of the Worker's own takes no API key
+    @property
+    def key_header(self) -> str | None:
+        return None  # a page of the Worker's own takes no API key
 
     def rest(self, path: str) -> str | None:
         return "" if path == self.path else None
