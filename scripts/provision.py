@@ -25,7 +25,8 @@ from pathlib import Path
 
 from provisioning import wrangler_file
 from provisioning.cloud import Cloud, ProvisionError
-from provisioning.reconcile import Allow, Inputs, Reconciler, Report
+from provisioning.plan import Allow, Inputs, Report
+from provisioning.reconcile import Reconciler
 from provisioning.routes import byok_providers, public_paths
 from provisioning.verify import verify
 

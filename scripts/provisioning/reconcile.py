@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .cloud import Cloud, ProvisionError
+from .plan import Inputs, Report
 
 KV_BINDINGS = ("CATALOG", "USERS")
 # Fields a gateway must be created with; an update sends back what it read.
@@ -32,42 +32,6 @@ SECRET_TOKENS = {
     "GATEWAY_TOKEN": "the gateway's authentication token (an API token with AI Gateway: Run)",
     "WORKERS_AI_TOKEN": "an API token with Workers AI: Read",
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Allow:
-    """Who may sign in: Access group names, emails, email domains, or (asked for
-    explicitly) everyone."""
-
-    groups: tuple[str, ...] = ()
-    emails: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    everyone: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class Inputs:
-    account_id: str
-    hostname: str
-    gateway_id: str
-    allow: Allow
-    worker: str  # wrangler.toml's `name`
-    public_paths: tuple[str, ...]
-    collect_logs: bool = True
-    session_duration: str = "24h"
-    # The gateway providers the Worker forwards to with a stored key (BYOK).
-    byok_providers: tuple[str, ...] = ()
-
-
-@dataclass
-class Report:
-    """What a run found and did: one line per change, what waits for a deploy, and the
-    values wrangler.toml needs."""
-
-    changes: list[str] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)
-    kv_ids: dict[str, str] = field(default_factory=dict)
-    variables: dict[str, str] = field(default_factory=dict)
 
 
 class Reconciler:
