@@ -67,3 +67,9 @@ def loads(data: str | bytes, *, max_depth: int) -> Any:
     if not nesting_within(raw, max_depth):
         raise TooDeep(f"nested deeper than {max_depth} levels")
     return json.loads(data if isinstance(data, str) else data.decode("utf-8"))
+
+
+def load_document(data: str | bytes) -> Any:
+    """A document fetched or stored (models.dev, the certs, get-identity, KV), parsed
+    within DOCUMENT_DEPTH."""
+    return loads(data, max_depth=DOCUMENT_DEPTH)

@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import bounded_json
-from .bounded_json import DOCUMENT_DEPTH
+from .bounded_json import load_document
 from .ports import Clock, KeyValue
 from .safe_text import usable_entry
 
@@ -65,7 +64,7 @@ class Catalog:
     def from_json(cls, text: str) -> Catalog:
         """The stored catalog; an entry that cannot be served safely (stored before the
         refresh checked every text) is left out."""
-        data = bounded_json.loads(text, max_depth=DOCUMENT_DEPTH)
+        data = load_document(text)
         return cls(
             providers={
                 provider_id: {m: e for m, e in models.items() if usable_entry(m, e)}
@@ -156,7 +155,7 @@ class RefreshState:
 
     @classmethod
     def from_json(cls, text: str) -> RefreshState:
-        data = bounded_json.loads(text, max_depth=DOCUMENT_DEPTH)
+        data = load_document(text)
         failure = data.get("failure")
         return cls(
             checked_at=data.get("checked_at"),

@@ -15,8 +15,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import bounded_json
-from .bounded_json import DOCUMENT_DEPTH
+from .bounded_json import load_document
 from .ports import Clock, HttpGet, KeyValue, Rs256
 
 log = logging.getLogger(__name__)
@@ -42,9 +41,13 @@ class _Loaded:
 def parse_certs(text: str) -> dict[str, dict[str, str]]:
     """The usable RS256 public keys of a certs document, by `kid`; junk gives `{}`."""
     try:
-        document = bounded_json.loads(text, max_depth=DOCUMENT_DEPTH)
+        return keys_of(load_document(text))
     except ValueError:
         return {}
+
+
+def keys_of(document: object) -> dict[str, dict[str, str]]:
+    """The usable RS256 public keys of a parsed certs document, by `kid`."""
     entries = document.get("keys") if isinstance(document, dict) else None
     keys: dict[str, dict[str, str]] = {}
     for entry in entries if isinstance(entries, list) else []:
@@ -158,12 +161,12 @@ class KeySet:
         if raw is None:
             return
         try:
-            fetched_at = float(bounded_json.loads(raw, max_depth=DOCUMENT_DEPTH)["fetched_at"])
+            stored = load_document(raw)
+            fetched_at = float(stored["fetched_at"])
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring unreadable cached access keys")
             return
-        jwks = parse_certs(raw)
-        keys = await self._import(jwks)
+        keys = await self._import(keys_of(stored))
         if keys:
             self._loaded = _Loaded(keys, fetched_at)
 

@@ -16,9 +16,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from . import bounded_json
 from .access import ACCESS_COOKIE
-from .bounded_json import DOCUMENT_DEPTH
+from .bounded_json import load_document
 from .groups import Groups
 from .identity import Identity, NotAnAddress, group_names, normalise_email
 from .ports import Clock, Defer, HttpGet, KeyValue, LogLine
@@ -105,11 +104,7 @@ class Membership:
     async def _stored(self, key: str) -> tuple[str, ...] | None:
         try:
             text = await self._kv.get(key)
-            return (
-                None
-                if text is None
-                else group_names(bounded_json.loads(text, max_depth=DOCUMENT_DEPTH))
-            )
+            return None if text is None else group_names(load_document(text))
         except Exception as exc:  # a KV hiccup costs a lookup, never the request
             log.warning("could not read cached groups: %s", type(exc).__name__)
             return None
@@ -135,7 +130,7 @@ class Membership:
         if answer.status != 200:
             return f"get-identity answered {answer.status}"
         try:
-            document = bounded_json.loads(answer.text, max_depth=DOCUMENT_DEPTH)
+            document = load_document(answer.text)
         except ValueError:
             return "get-identity did not answer JSON"
         if not isinstance(document, dict):

@@ -23,8 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import bounded_json
-from .bounded_json import DOCUMENT_DEPTH
+from .bounded_json import load_document
 from .catalog import (
     ACCEPTED,
     DEFAULT_URL,
@@ -171,7 +170,7 @@ class Refresher:
         if answer.status != 200:
             raise CatalogError(f"{self.url} answered {answer.status}")
         try:
-            document = bounded_json.loads(answer.text, max_depth=DOCUMENT_DEPTH)
+            document = load_document(answer.text)
         except ValueError as exc:
             raise CatalogError(f"invalid JSON from {self.url}: {exc}") from None
         fresh, missing, dropped = transform(document, sources)
