@@ -40,6 +40,7 @@ CODEX_FILE = f"~/.codex/{CODEX_PROFILE}.config.toml"
 # silently when the file is missing (a failed download, another CODEX_HOME); naming
 # the profile's provider too makes Codex stop instead: "Model provider ... not found".
 CODEX_ARGS = ("-c", f"model_provider={CODEX_PROVIDER}", "--profile", CODEX_PROFILE)
+CODEX_COMMAND = shlex.join(("codex", *CODEX_ARGS))
 # User agents of the provider SDKs: Python and TypeScript (Anthropic, OpenAI), google-genai.
 _SDKS = ("anthropic/", "openai/", "google-genai-sdk/", "google-genai/", "ai-sdk/")
 # Fails on any answer but a 2xx, a redirect (Access's login) included.
@@ -74,7 +75,7 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
         ],
         "codex": [
             f"mkdir -p ~/.codex && {signed} {codex} -o {CODEX_FILE}",
-            shlex.join(("codex", *CODEX_ARGS)),
+            CODEX_COMMAND,
         ],
     }
 
@@ -269,7 +270,7 @@ def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: st
     }
     heading = (
         f"# Codex CLI through {origin}: the organisation's models, signed in with Access.\n"
-        f"# Save as {CODEX_FILE} and run `{shlex.join(('codex', *CODEX_ARGS))}`.\n"
+        f"# Save as {CODEX_FILE} and run `{CODEX_COMMAND}`.\n"
     )
     return (heading + tomli_w.dumps(profile)).encode()
 
