@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from opencode_proxy.clients import token_headers
 from opencode_proxy.discovery import Discovery
 from opencode_proxy.menu import overlaid
-from opencode_proxy.models_dev import model_entry
+from opencode_proxy.models_dev import model_entry, model_sdk
 from toolkit import config_schema as schema
 from toolkit import opencode_cli
 from toolkit.worker_files import write_atomically
@@ -137,11 +137,18 @@ def _bases(
     """The models.dev entry (from the pinned CLI's bundled data) of each model config-src
     pins, by id; a pinned id models.dev does not know is served as written, with a
     warning."""
-    known = bundled.get(provider.models_dev, {}).get("models", {})
+    source = bundled.get(provider.models_dev, {})
+    known = source.get("models", {})
     bases = {}
     for model_id in provider.models:
         upstream = model_id.removeprefix(provider.models_dev_prefix)
-        entry = model_entry(upstream, known[upstream]) if upstream in known else None
+        entry = (
+            model_entry(
+                upstream, known[upstream], npm=model_sdk(source.get("npm"), known[upstream])
+            )
+            if upstream in known
+            else None
+        )
         if entry is None:
             file = sources.src / "providers" / f"{provider_id}.toml"
             sources.warn(

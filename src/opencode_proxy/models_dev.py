@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from .catalog import CatalogError
 from .safe_text import shown, usable_id, usable_text
+from .variants import native_variants, served_variants
 
 # Families (or ids) of models no coding agent can drive, whatever models.dev says of
 # their tools: research agents that run on their own for minutes, classifiers and
@@ -119,11 +120,21 @@ def is_chat(model_id: str, model: Mapping[str, Any]) -> bool:
     return not any(word in kind for word in NOT_CHAT_KINDS)
 
 
-def model_entry(model_id: str, model: Mapping[str, Any]) -> dict[str, Any] | None:
+def model_sdk(provider_npm: Any, model: Mapping[str, Any]) -> str:
+    """The SDK OpenCode calls a models.dev model through: the model's own, else its
+    provider's."""
+    own = model.get("provider")
+    npm = own.get("npm") if isinstance(own, Mapping) else None
+    npm = npm if isinstance(npm, str) else provider_npm
+    return npm if isinstance(npm, str) else ""
+
+
+def model_entry(model_id: str, model: Mapping[str, Any], *, npm: str) -> dict[str, Any] | None:
     """One models.dev model as an OpenCode model entry, or None if it cannot serve chat.
 
     Every field OpenCode reads is carried; where models.dev is silent OpenCode's own
-    default is written, so the bundled data cannot fill in something else."""
+    default is written, so the bundled data cannot fill in something else. `npm` is
+    the SDK OpenCode calls the model through (its reasoning variants depend on it)."""
     if not is_chat(model_id, model):
         return None
     limit = model.get("limit")
@@ -162,6 +173,10 @@ def model_entry(model_id: str, model: Mapping[str, Any]) -> dict[str, Any] | Non
         entry["status"] = model["status"]
     if (released := usable_text(model.get("release_date"))) is not None:
         entry["release_date"] = released
+    options = model.get("reasoning_options")
+    variants = native_variants(options, npm=npm, model_id=model_id, output=output)
+    if variants is not None:
+        entry["variants"] = served_variants(variants)
     entry["options"] = {"store": False}
     return entry
 
@@ -187,7 +202,8 @@ def transform(document: Any, providers: Sequence[str]) -> Transformed:
     dropped = []
     for provider_id in providers:
         provider = document.get(provider_id)
-        models = provider.get("models") if isinstance(provider, Mapping) else None
+        provider = provider if isinstance(provider, Mapping) else {}
+        models = provider.get("models")
         if not isinstance(models, Mapping):
             missing.append(provider_id)
             continue
@@ -196,7 +212,7 @@ def transform(document: Any, providers: Sequence[str]) -> Transformed:
             if not usable_id(model_id):
                 dropped.append(f"{provider_id}/{shown(model_id)}")
             elif isinstance(model, Mapping):
-                entry = model_entry(model_id, model)
+                entry = model_entry(model_id, model, npm=model_sdk(provider.get("npm"), model))
                 if entry is not None:
                     entries[model_id] = entry
                     if "name" in model and usable_text(model["name"]) is None:

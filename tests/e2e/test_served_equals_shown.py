@@ -25,6 +25,42 @@ OPENCODE = ROOT / "node_modules" / "opencode-linux-x64" / "bin" / "opencode"
 NOT_CARRIED = {("cost", "experimentalOver200K")}
 # What differs by construction: where requests go, and Zero Data Retention.
 ROUTING = {"id", "providerID", "headers"}
+EFFORTS = ["low", "medium", "high"]
+# models.dev's reasoning options, in the shapes its entries use (the pinned CLI's own
+# data has none for these providers): efforts (null is "none"), a toggle beside an
+# effort, budgets with and without bounds, a toggle alone, and an empty list.
+REASONING_OPTIONS: dict[str, list[dict[str, Any]]] = {
+    "anthropic/claude-opus-4-7": [{"type": "effort", "values": [*EFFORTS, "xhigh", "max"]}],
+    "anthropic/claude-sonnet-5": [
+        {"type": "toggle"},
+        {"type": "effort", "values": [*EFFORTS, "xhigh", "max"]},
+    ],
+    "anthropic/claude-haiku-4-5": [{"type": "budget_tokens", "min": 1024}],
+    "anthropic/claude-opus-4-5": [
+        {"type": "effort", "values": EFFORTS},
+        {"type": "budget_tokens", "min": 1024},
+    ],
+    "anthropic/claude-sonnet-4-5": [{"type": "budget_tokens", "min": 1024, "max": 63999}],
+    "openai/gpt-5": [{"type": "effort", "values": ["minimal", *EFFORTS]}],
+    "openai/gpt-5.5": [{"type": "effort", "values": [None, *EFFORTS, "xhigh"]}],
+    "openai/gpt-5-mini": [],
+    "openai/o3": [{"type": "effort", "values": EFFORTS}],
+    "google/gemini-2.5-pro": [{"type": "budget_tokens", "min": 128, "max": 32768}],
+    "google/gemini-2.5-flash": [{"type": "toggle"}, {"type": "budget_tokens", "max": 24576}],
+    "google/gemini-3.5-flash": [{"type": "effort", "values": ["minimal", *EFFORTS]}],
+    "cloudflare-workers-ai/@cf/moonshotai/kimi-k2.6": [{"type": "effort", "values": EFFORTS}],
+    "cloudflare-workers-ai/@cf/zai-org/glm-4.7-flash": [{"type": "effort", "values": EFFORTS}],
+    "cloudflare-workers-ai/@cf/zai-org/glm-5.2": [{"type": "effort", "values": EFFORTS}],
+    "cloudflare-workers-ai/@cf/openai/gpt-oss-20b": [],
+    "cloudflare-workers-ai/@cf/zai-org/glm-5.3": [{"type": "toggle"}],
+}
+# What OpenCode shows for the models whose own guess differs from models.dev.
+NOT_GUESSED = {
+    "workers-ai/@cf/moonshotai/kimi-k2.6": set(EFFORTS),
+    "workers-ai/@cf/zai-org/glm-4.7-flash": set(EFFORTS),
+    "workers-ai/@cf/zai-org/glm-5.2": set(EFFORTS),
+    "workers-ai/@cf/openai/gpt-oss-20b": set(),
+}
 
 
 def verbose_listing(text: str) -> dict[str, dict[str, Any]]:
@@ -81,11 +117,16 @@ def comparable(model: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pinned OpenCode's own models.dev data for the providers config-src serves."""
+    """The pinned OpenCode's own models.dev data for the providers config-src serves,
+    with reasoning options added."""
     bundled = opencode_cli.bundled_models_dev()
     path = tmp_path_factory.mktemp("models-dev") / "api.json"
     sources = ("anthropic", "openai", "google", "cloudflare-workers-ai")
-    path.write_text(json.dumps({name: bundled[name] for name in sources}))
+    document = {name: bundled[name] for name in sources}
+    for key, options in REASONING_OPTIONS.items():
+        provider, model = key.split("/", 1)
+        document[provider]["models"][model]["reasoning_options"] = options
+    path.write_text(json.dumps(document))
     return path
 
 
@@ -129,3 +170,5 @@ def test_every_served_model_is_listed_as_opencode_builds_it_natively(
         assert ours == theirs, key
         compared += 1
     assert compared > 90  # the whole menu, not a sample
+    for key, names in NOT_GUESSED.items():
+        assert set(shown[key]["variants"]) == names, key

@@ -63,7 +63,7 @@ def test_a_pinned_model_takes_its_fields_from_models_dev_and_only_overrides_by_h
 ) -> None:
     upstream = opencode_cli.bundled_models_dev()["anthropic"]["models"]["claude-sonnet-5"]
     sonnet = compile_config()["config"]["provider"]["anthropic"]["models"]["claude-sonnet-5"]
-    assert sonnet == model_entry("claude-sonnet-5", upstream)
+    assert sonnet == model_entry("claude-sonnet-5", upstream, npm="@ai-sdk/anthropic")
     anthropic = config_src / "providers" / "anthropic.toml"
     anthropic.write_text(
         anthropic.read_text().replace(
