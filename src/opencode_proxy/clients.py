@@ -57,13 +57,7 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
     managed_url = shlex.quote(f"{origin}{CLAUDE_CODE_MANAGED_PATH}")
     codex = shlex.quote(f"{origin}{CODEX_PATH}")
     managed = f"{CLAUDE_CODE_MANAGED_DIR}/opencode-proxy.json"
-    # The token goes through stdin (printf is a shell builtin: never in a process's
-    # arguments); a sign-in that fails or prints nothing stops the command (curl would
-    # drop an empty header and fetch the default menu).
-    signed = (
-        f'token="$({shlex.join(token_command(auth, origin))})" && test -n "$token" && '
-        f"printf '{TOKEN_HEADER}: %s\\n' \"$token\" | {_FETCH} -H @-"
-    )
+    signed = signed_fetch(auth, origin)
     return {
         "opencode": [f"opencode auth login {login}", "opencode"],
         "claude-code": [
@@ -78,6 +72,17 @@ def setup_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]
             CODEX_COMMAND,
         ],
     }
+
+
+def signed_fetch(auth: Mapping[str, Any], origin: str) -> str:
+    """A shell command that signs in and fetches the URL that follows it with the token.
+    The token goes through stdin (printf is a shell builtin: never in a process's
+    arguments); a sign-in that fails or prints nothing stops the command (curl would
+    drop an empty header and fetch the default menu)."""
+    return (
+        f'token="$({shlex.join(token_command(auth, origin))})" && test -n "$token" && '
+        f"printf '{TOKEN_HEADER}: %s\\n' \"$token\" | {_FETCH} -H @-"
+    )
 
 
 # Prints the token the sign-in command prints, unless it has already expired: then it
@@ -114,7 +119,8 @@ def token_command(auth: Mapping[str, Any], origin: str) -> list[str]:
     return [str(part).replace(BASE_URL_PLACEHOLDER, origin) for part in auth.get("command", [])]
 
 
-def _entries_on(config: Mapping[str, Any], route: str) -> dict[str, Mapping[str, Any]]:
+def served_on(config: Mapping[str, Any], route: str) -> dict[str, Mapping[str, Any]]:
+    """The caller's model entries on `route`, by id."""
     entries: dict[str, Mapping[str, Any]] = {}
     for provider in config.get("provider", {}).values():
         if route_of(provider) == route:
@@ -122,8 +128,9 @@ def _entries_on(config: Mapping[str, Any], route: str) -> dict[str, Mapping[str,
     return entries
 
 
-def _models_on(config: Mapping[str, Any], route: str) -> list[str]:
-    return list(_entries_on(config, route))
+def models_on(config: Mapping[str, Any], route: str) -> list[str]:
+    """The ids of the caller's models on `route`, config-src's own first."""
+    return list(served_on(config, route))
 
 
 def _pick(preferred: str, provider: str, served: Sequence[str]) -> str | None:
@@ -214,7 +221,7 @@ def claude_code_settings(
     managed drop-in): the served Anthropic menu is all its /model picker offers and all
     it accepts. Claude Code matches `availableModels` by prefix ("claude-opus-5" also
     admits a later "claude-opus-5-5") unless managed settings ask for exact matching."""
-    served = _models_on(config, "anthropic")
+    served = models_on(config, "anthropic")
     env = {
         "ANTHROPIC_BASE_URL": f"{origin}/anthropic",
         # Nothing but the model API: no telemetry or update checks around the Worker.
@@ -226,7 +233,7 @@ def claude_code_settings(
         env["ANTHROPIC_MODEL"] = main
     if small:
         env["ANTHROPIC_SMALL_FAST_MODEL"] = small
-    entries = _entries_on(config, "anthropic")
+    entries = served_on(config, "anthropic")
     env.update(claude_aliases({model: entries[model] for model in served}))
     settings = {
         "apiKeyHelper": fresh_token_helper(token_command(auth, origin), origin),
@@ -249,7 +256,7 @@ def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: st
     with `codex -c model_provider=opencode-proxy --profile opencode-proxy`, layered over
     the user's own config.toml."""
     command = token_command(auth, origin)
-    model = _pick(str(config.get("model", "")), "openai", _models_on(config, "openai"))
+    model = _pick(str(config.get("model", "")), "openai", models_on(config, "openai"))
     profile: dict[str, Any] = {
         **({"model": model} if model else {}),
         "model_provider": CODEX_PROVIDER,

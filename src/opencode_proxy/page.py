@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from .clients import CLAUDE_CODE_ALIAS, setup_commands
+from .agents import LAUNCHED
+from .clients import CLAUDE_CODE_ALIAS, setup_commands, signed_fetch
 from .http import Response, bytes_response
+from .launcher import LAUNCHER_DIR, setup_command
 from .menu import route_of
 
 _STYLE = """
@@ -76,8 +78,11 @@ def _commands(lines: list[str]) -> str:
 
 _IN_OPENCODE = "In OpenCode"
 # Who else can use a provider's models by their bare id, by the route it uses: Claude
-# Code speaks only Anthropic's API, Codex only OpenAI's.
-_OTHERS = {"anthropic": "In Claude Code and SDKs", "openai": "In Codex and SDKs"}
+# Code speaks only Anthropic's API, Codex only OpenAI's, each launched agent its route's.
+_USERS = {"anthropic": ["Claude Code"], "openai": ["Codex"]}
+for _agent in LAUNCHED:
+    _USERS.setdefault(_agent.route, []).append(_agent.title)
+_OTHERS = {route: f"In {', '.join(names)} and SDKs" for route, names in _USERS.items()}
 _SDKS = "In SDKs"
 
 
@@ -102,6 +107,27 @@ def _menu(providers: Mapping[str, Mapping[str, Any]]) -> str:
             f'<th scope="col">Name</th><th scope="col">{_IN_OPENCODE}</th>'
             f'<th scope="col">{others}</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
+        )
+    return "".join(parts)
+
+
+def _launched(commands: Mapping[str, list[str]]) -> str:
+    """The agents that take only a static key: each started by a launcher of its own."""
+    parts = [
+        "<p>The agents below take a fixed key and cannot sign in again by themselves, so "
+        f"each is started by a small launcher (a shell script saved in {LAUNCHER_DIR}) "
+        "that signs you in, gives the agent a fresh token and your models, and starts it. "
+        "Your own settings stay as they are.</p>"
+    ]
+    for agent in LAUNCHED:
+        target = f"{LAUNCHER_DIR}/{agent.launcher}"
+        parts.append(
+            f'<h3 id="c-{agent.name}">{_esc(agent.title)}</h3>'
+            f"<p>Save the launcher, then run it as you would run "
+            f"<code>{_esc(agent.program)}</code> (its arguments are passed on):</p>"
+            f"{_commands(commands[agent.name])}"
+            "<p>Without prompts, for scripts: "
+            f"<code>{_esc(agent.headless.format(launcher=target))}</code></p>"
         )
     return "".join(parts)
 
@@ -165,7 +191,10 @@ class Page:
         key = (origin, groups)
         template = self._rendered.get(key)
         if template is None:
-            template = self._template(origin, config, setup_commands(origin, self._auth))
+            commands = setup_commands(origin, self._auth)
+            signed = signed_fetch(self._auth, origin)
+            commands |= {agent.name: setup_command(agent, origin, signed) for agent in LAUNCHED}
+            template = self._template(origin, config, commands)
             self._rendered[key] = template
             if len(self._rendered) > self._CACHE_SIZE:
                 self._rendered.popitem(last=False)
@@ -212,7 +241,8 @@ class Page:
             "<p>Save the profile beside your config.toml (which stays as it is), then "
             "start Codex with it:</p>"
             f"{_commands(commands['codex'])}"
-            "<p>Both sign in again by themselves when a sign-in expires.</p></section>"
+            "<p>Both sign in again by themselves when a sign-in expires.</p>"
+            f"{_launched(commands)}</section>"
             '<section aria-labelledby="models"><h2 id="models">Models you can use</h2>'
             f"<p>Any other model is refused. {_CATALOG}</p>{_menu(providers)}</section>"
             "</main><footer><p>Machine-readable: "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from .agents import LAUNCHED
 from .clients import (
     CLAUDE_CODE_MANAGED_PATH,
     CLAUDE_CODE_PATH,
@@ -13,6 +16,7 @@ from .clients import (
 )
 from .discovery import DISCOVERY_PATH
 from .http import Response, bytes_response, json_response
+from .launcher import LaunchedAgent, launcher_script
 from .page import Page, catalog_state, page_response
 from .services import Services
 from .signin import Call
@@ -32,7 +36,8 @@ class Pages:
     # OpenCode's remote config answers 200 whatever it is sent (anything else stops
     # OpenCode from starting); the setup files a person saves refuse a bad token.
     OPENCODE_SETUP = OPENCODE_PATH
-    FILE_SETUPS = (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH)
+    LAUNCHERS: ClassVar[dict[str, LaunchedAgent]] = {agent.path: agent for agent in LAUNCHED}
+    FILE_SETUPS = (CLAUDE_CODE_PATH, CLAUDE_CODE_MANAGED_PATH, CODEX_PATH, *LAUNCHERS)
     SETUP = (OPENCODE_SETUP, *FILE_SETUPS)
 
     def __init__(self, services: Services) -> None:
@@ -80,9 +85,12 @@ class Pages:
             managed = call.request.path == CLAUDE_CODE_MANAGED_PATH
             settings = claude_code_settings(config, auth, origin, managed=managed)
             return bytes_response(200, settings, cache_control="no-store")
-        toml = codex_profile(config, auth, origin)
+        if (agent := self.LAUNCHERS.get(call.request.path)) is not None:
+            text = launcher_script(agent, config, auth, origin)
+        else:
+            text = codex_profile(config, auth, origin)
         return bytes_response(
-            200, toml, cache_control="no-store", content_type="text/plain; charset=utf-8"
+            200, text, cache_control="no-store", content_type="text/plain; charset=utf-8"
         )
 
     async def page(self, call: Call, rest: str) -> Response:

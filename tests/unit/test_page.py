@@ -186,9 +186,9 @@ def test_each_client_column_lists_only_ids_that_client_can_use_and_empty_provide
     }
     assert set(tables) == {'anthropic">Anthropic', 'openai">Openai', 'google">Google-Ai-Studio'}
     assert "In Claude Code and SDKs" in tables['anthropic">Anthropic']
-    assert "In Codex and SDKs" in tables['openai">Openai']
+    assert "In Codex, Qwen Code, aider and SDKs" in tables['openai">Openai']
     google = tables['google">Google-Ai-Studio']
-    assert "In SDKs" in google
+    assert "In Gemini CLI and SDKs" in google
     assert "Claude Code" not in google
     assert "Codex" not in google
     assert "that file carries the default menu, not yours" in html.decode()
