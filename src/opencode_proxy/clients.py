@@ -41,8 +41,6 @@ CODEX_FILE = f"~/.codex/{CODEX_PROFILE}.config.toml"
 # the profile's provider too makes Codex stop instead: "Model provider ... not found".
 CODEX_ARGS = ("-c", f"model_provider={CODEX_PROVIDER}", "--profile", CODEX_PROFILE)
 CODEX_COMMAND = shlex.join(("codex", *CODEX_ARGS))
-# User agents of the provider SDKs: Python and TypeScript (Anthropic, OpenAI), google-genai.
-_SDKS = ("anthropic/", "openai/", "google-genai-sdk/", "google-genai/", "ai-sdk/")
 # Fails on any answer but a 2xx, a redirect (Access's login) included.
 _FETCH = "curl -fsSL --max-redirs 0"
 
@@ -280,45 +278,3 @@ def codex_profile(config: Mapping[str, Any], auth: Mapping[str, Any], origin: st
         f"# Save as {CODEX_FILE} and run `{CODEX_COMMAND}`.\n"
     )
     return (heading + tomli_w.dumps(profile)).encode()
-
-
-def client_of(user_agent: str) -> str:
-    """Which kind of client sent a request, from its user agent: "opencode",
-    "claude-code", "codex", "sdk" (a provider SDK) or "other"."""
-    agent = user_agent.lower()
-    if agent.startswith("opencode/"):
-        return "opencode"
-    if "claude-cli" in agent or "claude-code" in agent:
-        return "claude-code"
-    if "codex" in agent:
-        return "codex"
-    if any(sdk in agent for sdk in _SDKS):
-        return "sdk"
-    return "other"
-
-
-def login_hint(user_agent: str, auth: Mapping[str, Any], origin: str) -> str:
-    """What the client that got a 401 should do, in its own terms."""
-    client = client_of(user_agent)
-    command = shlex.join(token_command(auth, origin))
-    if client == "opencode":
-        return (
-            f"Run `opencode auth login {shlex.quote(origin)}`, then restart OpenCode: it reads the "
-            "token only when it starts."
-        )
-    if client == "claude-code":
-        return (
-            f"Claude Code runs its apiKeyHelper (`{command}`) again after a 401; if this "
-            f"persists, run that command yourself to sign in, or reinstall the settings "
-            f"from {origin}{CLAUDE_CODE_PATH}."
-        )
-    if client == "codex":
-        return (
-            f"Codex runs its auth command (`{command}`) again after a 401; if this "
-            f"persists, run that command yourself to sign in, or reinstall the settings "
-            f"from {origin}{CODEX_PATH}."
-        )
-    return (
-        f"Get a token with `{command}` and send it in the cf-access-token header "
-        "(or as Authorization: Bearer)."
-    )

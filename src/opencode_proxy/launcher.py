@@ -24,8 +24,9 @@ from .clients import fresh_token_helper, token_command
 SETTINGS_DIR = '"${XDG_CONFIG_HOME:-$HOME/.config}/opencode-proxy"'
 # Where the page says to save a launcher.
 LAUNCHER_DIR = "~/.local/bin"
-# Ids that read as the small, fast member of a family.
-_SMALL = re.compile(r"mini|nano|flash|lite|haiku|small|fast")
+# Ids that read as the small, fast member of a family, by a word of their own ("gemini"
+# holds "mini").
+_SMALL = re.compile(r"(?:^|[-_.:/])(?:mini|nano|flash|lite|haiku|small|fast)(?:$|[-_.:/])")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,9 +42,10 @@ class Launched:
 
 @dataclass(frozen=True, kw_only=True)
 class LaunchedAgent:
-    """An agent started through a launcher: `name` (its setup path's last part), what
-    people call it, the program, the route whose models it uses, where it reads its
-    key, and how to run it without prompts."""
+    """An agent started through a launcher: `name` (its setup path's last part, and its
+    `client` in attribution), what people call it, the program, the route whose models
+    it uses, where it reads its key, how to run it without prompts, and how its user
+    agent starts (lower case; None when it sends its SDK's)."""
 
     name: str
     title: str
@@ -51,6 +53,7 @@ class LaunchedAgent:
     route: str
     token_variables: tuple[str, ...]
     headless: str
+    user_agent: str | None
     launched: Callable[[Mapping[str, Any], str], Launched]
 
     @property

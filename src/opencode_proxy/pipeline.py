@@ -10,7 +10,7 @@ answered from the caller's menu and never forwarded.
 from __future__ import annotations
 
 from .body import body_models
-from .clients import client_of
+from .callers import client_of
 from .endpoints import ProviderRoute
 from .http import Response
 from .listings import listing

@@ -10,7 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from .clients import client_of
+from .callers import client_of
 from .endpoints import ProviderRoute
 from .headers import gateway_metadata, outbound_headers, outbound_query, session_of
 from .http import Request, Response

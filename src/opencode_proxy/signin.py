@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .access import extract_token, unauthorized
-from .clients import login_hint
+from .callers import login_hint
 from .dialects import Dialect
 from .http import Request
 from .identity import Identity

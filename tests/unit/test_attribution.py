@@ -11,7 +11,7 @@ import pytest
 import access_vectors
 import build_config
 from devstack.access import LocalAccess, access_claims
-from opencode_proxy.clients import client_of
+from opencode_proxy.callers import client_of
 from opencode_proxy.headers import METADATA_LIMIT
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
@@ -46,6 +46,8 @@ def metadata(upstream: cpython.RecordingUpstream) -> dict[str, Any]:
         ("opencode/1.18.33 ai-sdk/provider-utils/3.0.9 runtime/bun/1.3.0", "opencode"),
         ("claude-cli/2.1.328 (external, cli)", "claude-code"),
         ("codex_cli_rs/0.169.0 (Debian 13; x86_64) xterm", "codex"),
+        ("GeminiCLI/0.61.0/gemini-2.5-pro (linux; x64) google-genai-sdk/1.30.0", "gemini-cli"),
+        ("QwenCode/0.15.10 (linux; x64)", "qwen-code"),
         ("Anthropic/Python 0.75.0", "sdk"),
         ("OpenAI/Python 2.9.0", "sdk"),
         ("google-genai-sdk/1.52.0 gl-python/3.11.2", "sdk"),

@@ -3,24 +3,15 @@ command prints, and fails at once, in words, when that token has already expired
 
 from __future__ import annotations
 
-import base64
-import json
 import subprocess
 import time
 
 import pytest
 
 from opencode_proxy.clients import fresh_token_helper
+from support.unsigned_token import unsigned_token as _token
 
 ORIGIN = "https://ai.example.com"
-
-
-def _segment(value: dict[str, object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-
-def _token(exp: int, email: str = "a@example.com") -> str:
-    return f"{_segment({'alg': 'RS256'})}.{_segment({'exp': exp, 'email': email})}.c2ln"
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ import pytest
 import access_vectors
 from devstack.gateway import FakeGateway, Reply, Seen
 from devstack.runtime import LocalWorker
-from opencode_proxy.clients import client_of
+from opencode_proxy.callers import client_of
 from opencode_proxy.identity import anonymous_id
 from support import cpython, served
 

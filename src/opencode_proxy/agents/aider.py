@@ -5,7 +5,9 @@ option from an `AIDER_*` variable, so the launcher needs no file: the caller's m
 and its weak (commit messages, summaries) and editor models, which aider would
 otherwise pick itself (`gpt-5-nano` for `gpt-5`, off most menus). aider has no model
 picker of its own beyond these. Update checks, analytics, model warnings (it does
-not know every served id) and litellm's price download are off.
+not know every served id) and litellm's price download at import are off. aider
+itself still fetches litellm's price list from GitHub once a day (no setting stops
+it; offline it prints the failure and goes on).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def launched(config: Mapping[str, Any], origin: str) -> Launched:
         "AIDER_ANALYTICS": "false",
         "AIDER_SHOW_MODEL_WARNINGS": "false",
         "AIDER_SHOW_RELEASE_NOTES": "false",
-        # litellm otherwise downloads its price list from GitHub on every start.
+        # litellm otherwise downloads its price list from GitHub when imported.
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
     models = main_and_small(models_on(config, ROUTE))
@@ -47,5 +49,6 @@ AGENT = LaunchedAgent(
     route=ROUTE,
     token_variables=("OPENAI_API_KEY",),
     headless='{launcher} --yes-always --message "your prompt"',
+    user_agent=None,  # litellm sends the OpenAI SDK's: counted as "sdk"
     launched=launched,
 )

@@ -72,5 +72,6 @@ AGENT = LaunchedAgent(
     route=ROUTE,
     token_variables=("GEMINI_API_KEY",),
     headless='GEMINI_CLI_TRUST_WORKSPACE=true {launcher} -p "your prompt"',
+    user_agent="geminicli",
     launched=launched,
 )

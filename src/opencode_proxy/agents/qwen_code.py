@@ -59,5 +59,6 @@ AGENT = LaunchedAgent(
     route=ROUTE,
     token_variables=(KEY,),
     headless='{launcher} -p "your prompt"',
+    user_agent="qwencode",
     launched=launched,
 )
