@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import tomllib
 from collections.abc import Mapping
 
@@ -14,6 +15,7 @@ import pytest
 import access_vectors
 from devstack.access import LocalAccess, access_claims
 from opencode_proxy.catalog import KV_KEY, Catalog, CatalogStore
+from opencode_proxy.pages import Pages
 from opencode_proxy.ports import Fetched
 from opencode_proxy.refresh import Refresher
 from opencode_proxy.router import App
@@ -31,12 +33,7 @@ LISTINGS = (
     "/compat/models",
     "/workers-ai/v1/models",
 )
-SETUPS = (
-    "/setup/opencode",
-    "/setup/claude-code",
-    "/setup/claude-code-managed",
-    "/setup/codex",
-)
+SETUPS = Pages.SETUP
 
 
 @pytest.fixture
@@ -87,6 +84,10 @@ def _check(answers: dict[str, bytes]) -> None:
         assert "g" * 129 not in text, where
         if "codex" in where:
             tomllib.loads(text)
+        elif text.startswith("#!/bin/sh"):  # a launcher: valid sh, its settings valid JSON
+            assert subprocess.run(["sh", "-n"], input=text, text=True).returncode == 0, where
+            if "<<'SETTINGS'\n" in text:
+                json.loads(text.split("<<'SETTINGS'\n")[1].split("\nSETTINGS\n")[0])
         elif "<!doctype" in text:
             assert "<script>" not in text
             assert "&lt;script&gt;" in text

@@ -46,7 +46,12 @@ print(json.dumps({"args": sys.argv[1:], "env": dict(os.environ)}))' "$@"
 
 
 def launch(
-    agent: LaunchedAgent, tmp_path: Path, token: str, *args: str, login: str | None = None
+    agent: LaunchedAgent,
+    tmp_path: Path,
+    token: str,
+    *args: str,
+    login: str | None = None,
+    config: dict[str, Any] = CONFIG,
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     home = tmp_path / "home"
     bin_dir = tmp_path / "bin"
@@ -57,7 +62,7 @@ def launch(
     command = login or shlex.join(["printf", "%s\\n", token])
     auth = {"env": "CF_ACCESS_TOKEN", "command": ["sh", "-c", command]}
     script = tmp_path / agent.launcher
-    script.write_bytes(launcher_script(agent, CONFIG, auth, ORIGIN))
+    script.write_bytes(launcher_script(agent, config, auth, ORIGIN))
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(home)}
     done = subprocess.run(
         ["sh", str(script), *args], capture_output=True, text=True, env=env, check=False
@@ -154,3 +159,21 @@ def test_an_empty_menu_sets_no_model_and_the_small_model_falls_back_to_the_main(
     assert main_and_small(["gemini-2.5-pro"]) == ("gemini-2.5-pro", "gemini-2.5-pro")
     assert "model" not in gemini_cli.launched({"provider": {}}, ORIGIN).settings  # type: ignore[operator]
     assert "AIDER_MODEL" not in aider.launched({"provider": {}}, ORIGIN).environment
+
+
+def test_names_from_the_catalog_cannot_break_out_of_the_launcher(tmp_path: Path) -> None:
+    hostile = ["SETTINGS", "$(touch pwned)", "x'; touch pwned; '", "`touch pwned`"]
+    config = {
+        "provider": {
+            "openai": {
+                "options": {"baseURL": "{baseURL}/openai/v1"},
+                "models": {f"m{i}": {"name": name} for i, name in enumerate(hostile)},
+            }
+        }
+    }
+    done, _ = launch(qwen_code.AGENT, tmp_path, fresh(), config=config)
+    assert done.returncode == 0, done.stderr
+    env = json.loads(done.stdout)["env"]
+    settings = json.loads(Path(env["QWEN_CODE_SYSTEM_SETTINGS_PATH"]).read_text())
+    assert [m["name"] for m in settings["modelProviders"]["openai"]] == hostile
+    assert not list(tmp_path.rglob("pwned"))

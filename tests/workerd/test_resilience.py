@@ -331,6 +331,7 @@ def test_a_hostile_catalog_from_the_cron_never_breaks_a_route(
                 "/setup/opencode",
                 "/setup/claude-code",
                 "/setup/codex",
+                "/setup/qwen-code",
                 "/",
                 "/openai/v1/models",
             )
