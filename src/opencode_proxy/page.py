@@ -111,6 +111,13 @@ def _menu(providers: Mapping[str, Mapping[str, Any]]) -> str:
     return "".join(parts)
 
 
+def page_commands(origin: str, auth: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every client's setup commands for this origin, in the page's order."""
+    signed = signed_fetch(auth, origin)
+    launched = {agent.name: setup_command(agent, origin, signed) for agent in LAUNCHED}
+    return setup_commands(origin, auth) | launched
+
+
 def _launched(commands: Mapping[str, list[str]]) -> str:
     """The agents that take only a static key: each started by a launcher of its own."""
     parts = [
@@ -191,10 +198,7 @@ class Page:
         key = (origin, groups)
         template = self._rendered.get(key)
         if template is None:
-            commands = setup_commands(origin, self._auth)
-            signed = signed_fetch(self._auth, origin)
-            commands |= {agent.name: setup_command(agent, origin, signed) for agent in LAUNCHED}
-            template = self._template(origin, config, commands)
+            template = self._template(origin, config, page_commands(origin, self._auth))
             self._rendered[key] = template
             if len(self._rendered) > self._CACHE_SIZE:
                 self._rendered.popitem(last=False)

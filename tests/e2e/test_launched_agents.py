@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from devstack.dev_token import DEFAULT_EMAIL
@@ -198,3 +199,49 @@ def test_a_launcher_whose_sign_in_fails_says_so_and_starts_nothing(
     assert "No module named devstack.no_such_module" in done.stderr
     assert elapsed < REFUSAL_SECONDS
     assert gateway.seen == []
+
+
+def acp_session_models(launcher: Path, home: Path) -> list[str]:
+    """The models Gemini CLI offers a new session over ACP (`--acp`), the same list its
+    /model picker shows (both come from its model config service)."""
+    work = home / "work"
+    work.mkdir(exist_ok=True)
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": 1}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "session/new",
+            "params": {"cwd": str(work), "mcpServers": []},
+        },
+    ]
+    with subprocess.Popen(
+        [str(launcher), "--acp"],
+        cwd=work,
+        env={**environment(home), "GEMINI_CLI_TRUST_WORKSPACE": "true"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as agent:
+        assert agent.stdin is not None
+        assert agent.stdout is not None
+        try:
+            for request in requests:
+                agent.stdin.write(json.dumps(request) + "\n")
+                agent.stdin.flush()
+                while (answer := json.loads(agent.stdout.readline())).get("id") != request["id"]:
+                    pass
+        finally:
+            agent.kill()
+    assert "result" in answer, answer
+    return [model["modelId"] for model in answer["result"]["models"]["availableModels"]]
+
+
+def test_gemini_clis_picker_lists_the_callers_google_models_and_none_of_its_own(
+    stack: DevStack, home: Path
+) -> None:
+    launcher = install(stack, gemini_cli.AGENT, home)
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
+    offered = acp_session_models(launcher, home)
+    assert sorted(offered) == sorted(served["google"]["whitelist"]), offered

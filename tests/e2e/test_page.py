@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from devstack.dev_token import DEFAULT_EMAIL
 from devstack.stack import DEV_USER_ID_KEY, SAMPLE_MODELS_DEV, DevStack
-from opencode_proxy.clients import setup_commands
 from opencode_proxy.identity import anonymous_id
+from opencode_proxy.page import page_commands
 from toolkit.worker_files import ROOT
 
 SCREENSHOTS = ROOT / ".local" / "page"
@@ -59,9 +59,7 @@ def test_a_person_sees_the_commands_for_this_url_and_every_served_model(
 ) -> None:
     page = open_page(browser, stack, width=width)
     commands = page.locator("pre").all_inner_texts()
-    assert commands == [
-        c for group in setup_commands(stack.url, stack.auth).values() for c in group
-    ]
+    assert commands == [c for group in page_commands(stack.url, stack.auth).values() for c in group]
     cells = page.locator("td code").all_inner_texts()
     for model in served_models(stack):
         assert model in cells, model  # as OpenCode names it

@@ -117,6 +117,16 @@ def test_gemini_cli_gets_the_google_route_its_model_and_every_helper_on_the_menu
     assert set(aliases) == set(gemini_cli.HELPER_ALIASES)
     assert {alias["modelConfig"]["model"] for alias in aliases.values()} == {"gemini-2.5-flash"}
     assert settings["privacy"]["usageStatisticsEnabled"] is False
+    # Its /model picker lists the caller's Google models, and none of its own.
+    definitions = settings["modelConfigs"]["modelDefinitions"]
+    visible = {model for model, d in definitions.items() if d["isVisible"]}
+    assert visible == {"gemini-2.5-pro", "gemini-2.5-flash"}
+    assert set(gemini_cli.OWN_MODELS) <= set(definitions)
+    assert settings["experimental"]["dynamicModelConfiguration"] is True
+    assert settings["modelConfigs"]["modelIdResolutions"]["gemini-2.5-flash"] == {
+        "default": "gemini-2.5-flash",
+        "contexts": [],
+    }
     # Only the launcher's own file was written in the home directory.
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()) == [
         ".config/opencode-proxy/gemini-cli.json"

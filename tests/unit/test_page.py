@@ -15,10 +15,10 @@ import pytest
 import access_vectors
 import build_config
 from devstack.access import LocalAccess, access_claims
-from opencode_proxy.clients import CLAUDE_CODE_ALIAS, setup_commands
+from opencode_proxy.clients import CLAUDE_CODE_ALIAS
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
-from opencode_proxy.page import Page, catalog_state
+from opencode_proxy.page import Page, catalog_state, page_commands
 from opencode_proxy.router import App
 from support import cpython
 
@@ -71,7 +71,7 @@ def test_the_page_shows_the_login_command_for_this_origin_and_every_served_model
 def test_the_page_shows_every_setup_command_the_readme_gives(app: App) -> None:
     html = page(app)
     readme = (ROOT / "README.md").read_text()
-    for commands in setup_commands("https://ai.example.com", SHIPPED_AUTH).values():
+    for commands in page_commands("https://ai.example.com", SHIPPED_AUTH).values():
         for command in commands:
             assert f"<code>{escape(command)}</code>" in html, command
             assert command in readme, command
