@@ -88,7 +88,10 @@ def signed_fetch(auth: Mapping[str, Any], origin: str) -> str:
 # message within seconds, where it retries an expired token's 401s for minutes. POSIX
 # sh, cut, tr, base64 and sed: nothing to install. A token it cannot read is passed on
 # for the Worker to judge.
-_FRESH_OR_FAIL = r"""t=$({command}) || exit 1
+_FRESH_OR_FAIL = r"""t=$({command}) && [ -n "$t" ] || {{
+  echo {failed} >&2
+  exit 1
+}}
 p=$(printf '%s' "$t" | cut -d. -f2 | tr '_-' '/+')
 case $((${{#p}} % 4)) in 2) p="$p==" ;; 3) p="$p=" ;; esac
 exp=$(printf '%s' "$p" | base64 -d 2>/dev/null | tr -d ' ' |
@@ -102,13 +105,14 @@ printf '%s\n' "$t"
 
 
 def fresh_token_helper(command: Sequence[str], origin: str) -> str:
-    """A shell command that prints a token from `command`, or fails in words when the
-    token `command` printed has expired."""
-    message = (
-        f"Your sign-in to {origin} has expired and was not renewed: run "
-        f"`{shlex.join(command)}` in a terminal, then try again."
+    """A shell command that prints a token from `command`, or fails in words when
+    `command` fails, prints nothing, or prints a token that has expired."""
+    run = f"run `{shlex.join(command)}` in a terminal, then try again."
+    message = f"Your sign-in to {origin} has expired and was not renewed: {run}"
+    failed = f"Signing in to {origin} failed: {run}"
+    script = _FRESH_OR_FAIL.format(
+        command=shlex.join(command), message=shlex.quote(message), failed=shlex.quote(failed)
     )
-    script = _FRESH_OR_FAIL.format(command=shlex.join(command), message=shlex.quote(message))
     return shlex.join(["sh", "-c", script])
 
 

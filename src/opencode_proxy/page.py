@@ -124,7 +124,8 @@ def _launched(commands: Mapping[str, list[str]]) -> str:
         "<p>The agents below take a fixed key and cannot sign in again by themselves, so "
         f"each is started by a small launcher (a shell script saved in {LAUNCHER_DIR}) "
         "that signs you in, gives the agent a fresh token and your models, and starts it. "
-        "Your own settings stay as they are.</p>"
+        "Your own settings stay as they are. An agent that lets you set neither its "
+        "API's base URL nor a header cannot use this URL.</p>"
     ]
     for agent in LAUNCHED:
         target = f"{LAUNCHER_DIR}/{agent.launcher}"

@@ -197,6 +197,7 @@ def test_a_launcher_whose_sign_in_fails_says_so_and_starts_nothing(
     done, elapsed = launch(launcher, home, *HEADLESS["aider"])
     assert done.returncode != 0
     assert "No module named devstack.no_such_module" in done.stderr
+    assert f"Signing in to {stack.url} failed: run `" in done.stderr
     assert elapsed < REFUSAL_SECONDS
     assert gateway.seen == []
 

@@ -36,6 +36,8 @@ def test_an_expired_token_fails_at_once_saying_how_to_sign_in_again() -> None:
 
 
 def test_a_failed_sign_in_fails_and_an_unreadable_token_is_left_to_the_worker() -> None:
-    assert _run(["false"]).returncode == 1
-    assert _run(["false"]).stdout == ""
+    for failing in (["false"], ["true"]):  # fails, or prints nothing
+        done = _run(failing)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert f"Signing in to {ORIGIN} failed: run `{failing[0]}` in a terminal" in done.stderr
     assert _run(["echo", "not-a-jwt"]).stdout == "not-a-jwt\n"
