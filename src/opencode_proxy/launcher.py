@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .clients import fresh_token_helper, token_command
+from .clients import fresh_token_helper, models_on, token_command
 
 # Where launchers write the settings they layer over the agent's own.
 SETTINGS_DIR = '"${XDG_CONFIG_HOME:-$HOME/.config}/opencode-proxy"'
@@ -65,13 +65,22 @@ class LaunchedAgent:
         return f"opencode-proxy-{self.name}"
 
 
-def main_and_small(served: Sequence[str], preferred: str = "") -> tuple[str, str] | None:
-    """The served model an agent starts on (`preferred` when served, else the first) and
-    the one for its quick helper calls (the first small-sounding one, else the main)."""
+def main_and_small(config: Mapping[str, Any], route: str) -> tuple[str, str] | None:
+    """The caller's model on `route` an agent starts on (config-src's `model` when it is
+    one of them, else the first) and the one for its quick helper calls (`small_model`
+    when it is one of them, else the first small-sounding one, else the main)."""
+    served = models_on(config, route)
     if not served:
         return None
-    main = preferred if preferred in served else served[0]
-    small = next((model for model in served if _SMALL.search(model.lower())), main)
+
+    def configured(key: str) -> str | None:
+        model = str(config.get(key, "")).partition("/")[2]
+        return model if model in served else None
+
+    main = configured("model") or served[0]
+    small = configured("small_model") or next(
+        (model for model in served if _SMALL.search(model.lower())), main
+    )
     return main, small
 
 

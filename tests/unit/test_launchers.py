@@ -162,11 +162,33 @@ def test_aiders_main_weak_and_editor_models_are_on_the_menu_and_it_needs_no_file
     assert not any(home.rglob("*"))
 
 
-def test_an_empty_menu_sets_no_model_and_the_small_model_falls_back_to_the_main() -> None:
-    assert main_and_small([]) is None
-    assert main_and_small(["o3", "gpt-5"], "gpt-5") == ("gpt-5", "gpt-5")
-    assert main_and_small(["o3", "o4-mini"]) == ("o3", "o4-mini")
-    assert main_and_small(["gemini-2.5-pro"]) == ("gemini-2.5-pro", "gemini-2.5-pro")
+def test_config_srcs_models_are_started_on_when_served_and_small_ones_help() -> None:
+    def openai(models: list[str], **defaults: str) -> dict[str, Any]:
+        provider = {
+            "options": {"baseURL": "{baseURL}/openai/v1"},
+            "models": {key: {} for key in models},
+        }
+        return {**defaults, "provider": {"openai": provider}}
+
+    assert main_and_small(openai([]), "openai") is None
+    assert main_and_small(openai(["o3", "gpt-5"], model="openai/gpt-5"), "openai") == (
+        "gpt-5",
+        "gpt-5",
+    )
+    assert main_and_small(openai(["o3", "o4-mini"], model="anthropic/o3x"), "openai") == (
+        "o3",
+        "o4-mini",
+    )
+    assert main_and_small(
+        openai(["o3", "o4-mini", "gpt-5-nano"], small_model="openai/gpt-5-nano"), "openai"
+    ) == (
+        "o3",
+        "gpt-5-nano",
+    )
+    assert main_and_small(openai(["gemini-2.5-pro"]), "openai") == (
+        "gemini-2.5-pro",
+        "gemini-2.5-pro",
+    )
     assert "model" not in gemini_cli.launched({"provider": {}}, ORIGIN).settings  # type: ignore[operator]
     assert "AIDER_MODEL" not in aider.launched({"provider": {}}, ORIGIN).environment
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opencode_proxy.clients import models_on
 from opencode_proxy.launcher import Launched, LaunchedAgent, main_and_small
 
 ROUTE = "openai"
@@ -31,7 +30,7 @@ def launched(config: Mapping[str, Any], origin: str) -> Launched:
         # litellm otherwise downloads its price list from GitHub when imported.
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
-    models = main_and_small(models_on(config, ROUTE))
+    models = main_and_small(config, ROUTE)
     if models is not None:
         main, small = models
         environment |= {

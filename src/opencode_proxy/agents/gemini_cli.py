@@ -73,7 +73,7 @@ def launched(config: Mapping[str, Any], origin: str) -> Launched:
         "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
     }
     served = served_on(config, ROUTE)
-    models = main_and_small(list(served))
+    models = main_and_small(config, ROUTE)
     # The picker lists model definitions only with this on (0.61: "experimental").
     settings["experimental"] = {"dynamicModelConfiguration": True}
     definitions: dict[str, Any] = {

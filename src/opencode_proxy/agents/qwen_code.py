@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opencode_proxy.clients import models_on, served_on
+from opencode_proxy.clients import served_on
 from opencode_proxy.launcher import Launched, LaunchedAgent, main_and_small
 
 ROUTE = "openai"
@@ -41,7 +41,7 @@ def launched(config: Mapping[str, Any], origin: str) -> Launched:
         "modelProviders": {"openai": pickable},
     }
     environment = {"OPENAI_BASE_URL": f"{origin}/{ROUTE}/v1"}
-    models = main_and_small(models_on(config, ROUTE))
+    models = main_and_small(config, ROUTE)
     if models is not None:
         settings["model"] = {"name": models[0]}
         environment["OPENAI_MODEL"] = models[0]
