@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 NOW = "2026-12-01T00:00:00Z"
@@ -54,6 +54,10 @@ class Account:
     dns_records: set[str] = field(default_factory=set)
     # gateway id -> the providers whose keys it stores (BYOK provider configs).
     provider_keys: dict[str, list[str]] = field(default_factory=dict)
+    # gateway id -> its request logs, in the API's shape (LogListResponse).
+    logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Accounts created since 2026-09-24 keep logs about 7 days (AI Gateway's docs).
+    log_retention_days: int = 7
 
     # --- what each route answers: the envelope's result, or a Page -------------------------
 
@@ -71,6 +75,23 @@ class Account:
         if gid not in self.gateways:
             raise ApiError(404, 7002, "Not Found")
         return self.gateways[gid]
+
+    def on_logs(self, body: Any, query: dict[str, str], gid: str) -> Any:
+        """A gateway's logs from `start_date` to `end_date` (inclusive), oldest first,
+        none older than the retention; 50 to a page at most, as the API allows."""
+        if gid not in self.gateways:
+            raise ApiError(404, 7002, "Not Found")
+        if int(query.get("per_page", 20)) > 50:
+            raise ApiError(400, 7001, "per_page must be at most 50")
+        kept_since = datetime.now(UTC) - timedelta(days=self.log_retention_days)
+        start = datetime.fromisoformat(query.get("start_date", "1970-01-01T00:00:00+00:00"))
+        end = datetime.fromisoformat(query.get("end_date", "9999-12-31T00:00:00+00:00"))
+        chosen = [
+            log
+            for log in self.logs.get(gid, [])
+            if max(start, kept_since) <= datetime.fromisoformat(log["created_at"]) <= end
+        ]
+        return _page(sorted(chosen, key=lambda log: log["created_at"]), query)
 
     def add_dashboard_gateway(self, gid: str) -> dict[str, Any]:
         """A gateway as the dashboard makes one: settings never set read back as null

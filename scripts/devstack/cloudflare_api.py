@@ -31,6 +31,7 @@ from provisioning.cloud import (
 
 from devstack.cloudflare_account import Account, ApiError, Page
 from devstack.server import LocalHttpServer, QuietHandler
+from spend.logs import GATEWAY_READ
 
 PREFIX = "/client/v4"
 _ACCOUNT = "/accounts/[^/]+"
@@ -49,6 +50,7 @@ ROUTES: list[tuple[str, str, str, str]] = [
         GATEWAY_EDIT,
         "provider_configs",
     ),
+    ("GET", _ACCOUNT + "/ai-gateway/gateways/(?P<gid>[^/]+)/logs", GATEWAY_READ, "logs"),
     ("GET", _ACCOUNT + "/access/organizations", ACCESS_ORG_READ, "org"),
     ("GET", _ACCOUNT + "/access/groups", ACCESS_ORG_READ, "groups"),
     ("GET", _ACCOUNT + "/access/apps", ACCESS_APPS_EDIT, "apps"),
