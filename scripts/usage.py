@@ -3,30 +3,36 @@
     uv run python scripts/usage.py report --since 2026-11-01 --until 2026-11-30
     uv run python scripts/usage.py report --since 2026-11-01 --by group,model --format csv
     uv run python scripts/usage.py report --since 2026-11-01 --format html --out usage.html
+    uv run python scripts/usage.py report --since 2026-11-01 --emails   # ids and emails
     uv run python scripts/usage.py rollup        # keep the last 7 finished days (run daily)
 
 Read from AI Gateway's logs (`CLOUDFLARE_API_TOKEN` with *AI Gateway: Read*,
 `CLOUDFLARE_ACCOUNT_ID`), by the attribution the Worker sends: people appear by their
-anonymous id (scripts/users.py says who is behind one, for operators who may know).
+anonymous id; `--emails` adds each one's email from the USERS namespace, for
+operators who may see them.
 Days with a rollup in `--rollups` are read from it: logs are kept about 7 days.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tomllib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import cloudflare
 from cloudflare import Cloudflare
 
+from opencode_proxy.ports import KeyValue
 from spend import html_report, logs, render, rollups
 from spend.logs import Entry
 from spend.tally import DIMENSIONS, summed, total
+from toolkit.namespaces import KvCommandError, namespace
 from toolkit.worker_files import ROOT
 
 ROLLUPS = ROOT / ".local" / "usage-rollups"
@@ -54,6 +60,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
     parser.add_argument("--out", type=Path, help="report: write here instead of stdout")
     parser.add_argument("--day", type=date.fromisoformat, action="append", help="rollup: a day")
+    parser.add_argument("--emails", action="store_true", help="report: emails beside ids")
+    parser.add_argument("--local", type=Path, metavar="STATE", help="a local stack's USERS")
     return parser.parse_args(argv)
 
 
@@ -77,6 +85,25 @@ def _entries(args: argparse.Namespace, client: Cloudflare, days: list[date]) -> 
             yield from stored
 
 
+def with_emails(entries: list[Entry], users: KeyValue) -> list[Entry]:
+    """Each person as `email (id)`, from the map the Worker keeps (id -> email)."""
+
+    async def emails() -> dict[str, str | None]:
+        ids = sorted({entry.user for entry in entries} - {logs.NONE})
+        return dict(zip(ids, await asyncio.gather(*(users.get(i) for i in ids)), strict=True))
+
+    try:
+        known = asyncio.run(emails())
+    except KvCommandError as exc:
+        raise UsageError(f"cannot read the USERS namespace: {exc}") from None
+    return [
+        replace(entry, user=f"{email} ({entry.user})")
+        if (email := known.get(entry.user))
+        else entry
+        for entry in entries
+    ]
+
+
 def report(args: argparse.Namespace, client: Cloudflare) -> str:
     if args.since is None:
         raise UsageError("name the period: --since YYYY-MM-DD (and --until, default today)")
@@ -85,6 +112,8 @@ def report(args: argparse.Namespace, client: Cloudflare) -> str:
     if not by or any(part not in DIMENSIONS for part in by):
         raise UsageError(f"--by takes some of {', '.join(DIMENSIONS)}, comma-separated")
     entries = list(_entries(args, client, days))
+    if args.emails:
+        entries = with_emails(entries, namespace("USERS", args.local))
     if args.format == "html":
         return html_report.page(entries, days)
     rows, grand = summed(entries, by), total(entries)

@@ -17,7 +17,8 @@ import pytest
 import usage
 from devstack.cloudflare_api import LocalCloudflareApi
 from spend.logs import GATEWAY_READ, model_name
-from support.provisioning import ACCOUNT
+from support.cpython import MemoryKV
+from support.provisioning import ACCOUNT, ROOT
 
 GATEWAY = "opencode"
 TODAY = datetime.now(UTC).date()
@@ -283,5 +284,19 @@ def test_the_readmes_report_is_what_the_script_prints_for_the_tests_data(
         rollups=tmp_path / "rollups",
     )
     assert code == 0
-    readme = (Path(usage.ROOT) / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert f"```\n{text}```" in readme
+
+
+def test_emails_come_only_with_the_flag_and_from_the_users_map(
+    gateway: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway += [log(YESTERDAY, user=ALICE, minute=1), log(YESTERDAY, user=BOB, minute=2)]
+    users = MemoryKV({ALICE: "alice@example.com"})  # Bob was never mapped
+    monkeypatch.setattr(usage, "namespace", lambda binding, local: users)
+    args = ("report", "--since", YESTERDAY.isoformat(), "--format", "csv")
+    _, anonymous = run(*args, rollups=tmp_path / "rollups")
+    assert "@" not in anonymous
+    _, named = run(*args, "--emails", rollups=tmp_path / "rollups")
+    people = {row["user"] for row in csv.DictReader(io.StringIO(named))}
+    assert people == {f"alice@example.com ({ALICE})", BOB}
