@@ -18,6 +18,7 @@ import js
 import pyodide
 from pyodide.ffi import JsException, JsProxy, jsnull, to_js
 
+from opencode_proxy import budget
 from opencode_proxy.brake import BINDING
 from opencode_proxy.dialects import Dialect, render
 from opencode_proxy.discovery import CompiledConfigError, Discovery
@@ -118,7 +119,15 @@ async def upstream(
         # Access trusts. The copy keeps status and headers; the body still streams unread.
         response = js.Response.new(response.body, response)
         response.headers.delete("set-cookie")
-    return UpstreamAnswer(int(response.status), response)
+    error = None
+    length = str(response.headers.get("content-length") or "")
+    small = length.isascii() and length.isdigit() and int(length) <= budget.MAX_ERROR_BODY
+    if int(response.status) == budget.STATUS and small:
+        # Maybe AI Gateway's own spend-limit answer: read it; the client gets a copy.
+        data = await response.arrayBuffer()
+        error = bytes(data.to_bytes())
+        response = js.Response.new(data, response)
+    return UpstreamAnswer(int(response.status), response, error)
 
 
 async def read_body(body: object, limit: int) -> BodyRead:

@@ -143,6 +143,27 @@ class FakeGateway(LocalHttpServer):
     responders: dict[str, Responder] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     url_lookups: list[tuple[str, str]] = field(default_factory=list)
+    # Spend limits that have tripped, by the `userId` in cf-aig-metadata: (spent, limit)
+    # in dollars. AI Gateway then answers 429 itself, before any provider (AI Gateway
+    # docs, "Spend limits"; the body's fields as measured on 2026-12-01).
+    tripped: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def spend_limit(self, seen: Seen) -> dict[str, Any] | None:
+        """AI Gateway's answer for a request over a tripped spend limit, else None."""
+        try:
+            user = json.loads(seen.header("cf-aig-metadata") or "{}").get("userId")
+        except (ValueError, AttributeError):
+            return None
+        if user not in self.tripped:
+            return None
+        spent, limit = self.tripped[user]
+        error = {
+            "message": "Spending limit exceeded",
+            "bucket": f"metadata.userId={user}",
+            "spent": spent,
+            "limit": limit,
+        }
+        return {"error": error}
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -189,6 +210,9 @@ class FakeGateway(LocalHttpServer):
                 ):
                     # Workers AI's own answer, in the Cloudflare API's envelope.
                     reply.json(401, WORKERS_AI_UNAUTHORIZED)
+                    return
+                if (budget := gateway.spend_limit(seen)) is not None:
+                    reply.json(429, budget)
                     return
                 gateway.responders.get(provider, echo)(seen, reply)
 

@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from .budget import tripped
 from .callers import client_of
 from .endpoints import ProviderRoute
 from .headers import gateway_metadata, outbound_headers, outbound_query, session_of
@@ -102,6 +103,8 @@ class Gateway:
                 502, "gateway_unreachable", "AI Gateway could not be reached; try again shortly."
             ) from None
         self.log_line(request_line(*said, answer.status, self._since(started)))
+        if (refusal := tripped(answer.status, answer.error)) is not None:
+            raise refusal
         return Response(answer.status, upstream=answer.handle)
 
     def _since(self, started: float) -> float:

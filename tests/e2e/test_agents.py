@@ -315,3 +315,27 @@ def test_codex_started_as_served_without_the_profile_stops_instead_of_going_arou
     assert "Model provider `opencode-proxy` not found" in result.stdout + result.stderr
     assert gateway.seen == []
     assert own.read_text() == own_codex_config(tmp_path)
+
+
+@pytest.mark.parametrize("client", ["claude-code", "codex"])
+def test_a_tripped_budget_is_shown_at_once_and_not_retried(
+    stack: DevStack, gateway: FakeGateway, tmp_path: Path, client: str
+) -> None:
+    user = anonymous_id(DEV_USER_ID_KEY, DEFAULT_EMAIL)
+    gateway.tripped[user] = (50.1234, 50.0)
+    try:
+        started = time.monotonic()
+        if client == "claude-code":
+            path = claude_settings(stack, tmp_path)
+            result = run(CLAUDE, tmp_path, "--settings", str(path), "-p", "hello")
+        else:
+            assert CODEX is not None
+            codex_profile(stack, tmp_path)
+            result = run(CODEX, tmp_path, *CODEX_ARGS, "exec", "--skip-git-repo-check", "hello")
+        elapsed = time.monotonic() - started
+    finally:
+        gateway.tripped.clear()
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "Your AI budget" in output, output[-1500:]
+    assert elapsed < SIGN_IN_AGAIN_SECONDS, f"{client} took {elapsed:.1f} s"
