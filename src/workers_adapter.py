@@ -119,15 +119,15 @@ async def upstream(
         # Access trusts. The copy keeps status and headers; the body still streams unread.
         response = js.Response.new(response.body, response)
         response.headers.delete("set-cookie")
-    error = None
+    status = int(response.status)
+    if status != budget.STATUS:
+        return UpstreamAnswer(status, response)
     length = str(response.headers.get("content-length") or "")
-    small = length.isascii() and length.isdigit() and int(length) <= budget.MAX_ERROR_BODY
-    if int(response.status) == budget.STATUS and small:
-        # Maybe AI Gateway's own spend-limit answer: read it; the client gets a copy.
-        data = await response.arrayBuffer()
-        error = bytes(data.to_bytes())
-        response = js.Response.new(data, response)
-    return UpstreamAnswer(int(response.status), response, error)
+    if not (length.isascii() and length.isdigit() and int(length) <= budget.MAX_ERROR_BODY):
+        return UpstreamAnswer(status, response)
+    # Maybe AI Gateway's own spend-limit answer: read it; the client gets a copy.
+    data = await response.arrayBuffer()
+    return UpstreamAnswer(status, js.Response.new(data, response), bytes(data.to_bytes()))
 
 
 async def read_body(body: object, limit: int) -> BodyRead:
