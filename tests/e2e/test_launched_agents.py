@@ -203,8 +203,9 @@ def test_a_launcher_whose_sign_in_fails_says_so_and_starts_nothing(
 
 
 def acp_session_models(launcher: Path, home: Path) -> list[str]:
-    """The models Gemini CLI offers a new session over ACP (`--acp`), the same list its
-    /model picker shows (both come from its model config service)."""
+    """The models an agent offers a new session over ACP (`--acp`): for Gemini CLI the
+    list its /model picker shows (both come from its model config service), for Qwen
+    Code its configured models (`modelProviders`), which its picker lists."""
     work = home / "work"
     work.mkdir(exist_ok=True)
     requests = [
@@ -246,3 +247,19 @@ def test_gemini_clis_picker_lists_the_callers_google_models_and_none_of_its_own(
     served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
     offered = acp_session_models(launcher, home)
     assert sorted(offered) == sorted(served["google"]["whitelist"]), offered
+
+
+def test_qwen_codes_picker_lists_the_callers_openai_and_workers_ai_models(
+    stack: DevStack, home: Path
+) -> None:
+    launcher = install(stack, qwen_code.AGENT, home)
+    served = httpx.get(f"{stack.url}/.well-known/opencode").json()["config"]["provider"]
+    offered = acp_session_models(launcher, home)
+    # ACP lists every auth type's models as `id(auth type)`; its /model picker shows the
+    # current one's (`getModelsForAuthType`): the launcher's OpenAI sign-in.
+    openai = [model.removesuffix("(openai)") for model in offered if model.endswith("(openai)")]
+    menu = [*served["openai"]["whitelist"], *served["workers-ai"]["whitelist"]]
+    assert sorted(openai) == sorted(menu), offered
+    # The one other: Qwen's own OAuth model, which no setting removes and which only a
+    # Qwen account sign-in (not this URL) would use.
+    assert [m for m in offered if not m.endswith("(openai)")] == ["coder-model(qwen-oauth)"]
