@@ -107,7 +107,10 @@ def with_emails(entries: list[Entry], users: KeyValue) -> list[Entry]:
 def report(args: argparse.Namespace, client: Cloudflare) -> str:
     if args.since is None:
         raise UsageError("name the period: --since YYYY-MM-DD (and --until, default today)")
-    days = _days(args.since, args.until or _today())
+    until = args.until or _today()
+    if until < args.since:
+        raise UsageError(f"--until {until} is before --since {args.since}")
+    days = _days(args.since, until)
     by = tuple(part.strip() for part in args.by.split(",") if part.strip())
     if not by or any(part not in DIMENSIONS for part in by):
         raise UsageError(f"--by takes some of {', '.join(DIMENSIONS)}, comma-separated")

@@ -222,6 +222,9 @@ def test_a_missing_setting_or_permission_says_what_to_fix(
     assert "--since" in capsys.readouterr().err
     assert run("report", "--since", "2026-11-01", "--by", "email", rollups=tmp_path / "r")[0] == 2
     assert "--by takes some of user, group, client, model" in capsys.readouterr().err
+    backwards = ("report", "--since", "2026-11-02", "--until", "2026-11-01")
+    assert run(*backwards, rollups=tmp_path / "r")[0] == 2
+    assert "--until 2026-11-01 is before --since 2026-11-02" in capsys.readouterr().err
     api.denied.add(GATEWAY_READ)
     assert run("report", "--since", YESTERDAY.isoformat(), rollups=tmp_path / "rollups")[0] == 1
     err = capsys.readouterr().err
