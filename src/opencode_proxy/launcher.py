@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clients import fresh_token_helper, models_on, token_command
+from .menu import route_of
 
 # Where launchers write the settings they layer over the agent's own.
 SETTINGS_DIR = '"${XDG_CONFIG_HOME:-$HOME/.config}/opencode-proxy"'
@@ -74,8 +75,9 @@ def main_and_small(config: Mapping[str, Any], route: str) -> tuple[str, str] | N
         return None
 
     def configured(key: str) -> str | None:
-        model = str(config.get(key, "")).partition("/")[2]
-        return model if model in served else None
+        provider, _, model = str(config.get(key, "")).partition("/")
+        on_route = route_of(config.get("provider", {}).get(provider, {})) == route
+        return model if on_route and model in served else None
 
     main = configured("model") or served[0]
     small = configured("small_model") or next(
