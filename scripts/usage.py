@@ -70,6 +70,7 @@ class UsageError(Exception):
 
 
 def _gateway_id(args: argparse.Namespace) -> str:
+    """`--gateway-id`, else AI_GATEWAY_ID in wrangler.toml (read once, by main)."""
     if args.gateway_id:
         return str(args.gateway_id)
     wrangler = tomllib.loads((ROOT / "wrangler.toml").read_text())
@@ -80,7 +81,7 @@ def _entries(args: argparse.Namespace, client: Cloudflare, days: list[date]) -> 
     for day in days:
         stored = rollups.read(args.rollups, day) if day < _today() else None
         if stored is None:
-            yield from logs.entries(client, args.account, _gateway_id(args), day)
+            yield from logs.entries(client, args.account, args.gateway_id, day)
         else:
             yield from stored
 
@@ -134,7 +135,7 @@ def rollup(args: argparse.Namespace, client: Cloudflare) -> str:
         raise UsageError("a rollup is of a finished UTC day: name one before today")
     lines = []
     for day in days:
-        entries = list(logs.entries(client, args.account, _gateway_id(args), day))
+        entries = list(logs.entries(client, args.account, args.gateway_id, day))
         changed = rollups.write(args.rollups, day, entries)
         kept = "written" if changed else "kept (it holds as much as the logs)"
         lines.append(f"{day.isoformat()}: {len(entries)} logged requests, rollup {kept}")
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.account:
             raise UsageError("name the account: --account ID or CLOUDFLARE_ACCOUNT_ID")
+        args.gateway_id = _gateway_id(args)
         client = Cloudflare()
         text = (report if args.command == "report" else rollup)(args, client)
     except UsageError as exc:
