@@ -79,9 +79,11 @@ def _commands(lines: list[str]) -> str:
 _IN_OPENCODE = "In OpenCode"
 # Who else can use a provider's models by their bare id, by the route it uses: Claude
 # Code speaks only Anthropic's API, Codex only OpenAI's, each launched agent its route's.
-_USERS = {"anthropic": ["Claude Code"], "openai": ["Codex"]}
-for _agent in LAUNCHED:
-    _USERS.setdefault(_agent.route, []).append(_agent.title)
+_FILE_SETUPS = {"anthropic": ("Claude Code",), "openai": ("Codex",)}
+_USERS = {
+    route: [*_FILE_SETUPS.get(route, ()), *(a.title for a in LAUNCHED if a.route == route)]
+    for route in {*_FILE_SETUPS, *(a.route for a in LAUNCHED)}
+}
 _OTHERS = {route: f"In {', '.join(names)} and SDKs" for route, names in _USERS.items()}
 _SDKS = "In SDKs"
 
