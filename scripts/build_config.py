@@ -38,7 +38,7 @@ OPENCODE_SCHEMA = "https://opencode.ai/config.json"
 BUILTIN_AGENTS = frozenset({"build", "plan", "general"})
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 KNOWN_DIRS = ("providers", "mcp", "agents", "commands", "groups")
-KNOWN_FILES = ("opencode.toml", "auth.toml", "permission.toml")
+KNOWN_FILES = ("opencode.toml", "auth.toml", "permission.toml", "budgets.toml")
 
 T = TypeVar("T")
 
@@ -240,6 +240,8 @@ def compile_config(
     agents = sources.load_dir("agents", _model(schema.Agent))
     commands = sources.load_dir("commands", _model(schema.Command))
     groups = sources.load_dir("groups", _model(schema.Group))
+    budgets_path = src / "budgets.toml"
+    budget = sources.load(budgets_path, _model(schema.Budget)) if budgets_path.exists() else None
 
     if root is not None:
         for key in ("model", "small_model"):
@@ -304,7 +306,14 @@ def compile_config(
             endpoints.setdefault(provider.route, []).append(endpoint.model_dump())
     document["endpoints"] = endpoints
     # Who gets which models beyond the default menu; read by the Worker, never served.
-    document["groups"] = {name: group.model_dump() for name, group in groups.items()}
+    document["groups"] = {
+        name: group.model_dump(exclude={"budget"}) for name, group in groups.items()
+    }
+    # Spend caps; provisioning makes them AI Gateway policies, the Worker names them.
+    document["budgets"] = {
+        "default": (budget or schema.Budget()).amounts(),
+        "groups": {name: g.budget.amounts() for name, g in groups.items() if g.budget},
+    }
     brake = user_limit(production_config() if wrangler is None else wrangler)
     if brake is not None:
         document["rate_limit"] = brake

@@ -7,9 +7,10 @@
 
 `plan` only reads, prints what `apply` would change (never a secret) and exits 2 when
 there is something to do, 0 when there is nothing. `apply` makes it so: KV
-namespaces, the AI Gateway, the Access application with its allow policy and a
-bypass application per public path, the Worker's secrets and custom domain (once it
-is deployed), then the ids, team domain, AUD and origin in wrangler.toml. The API
+namespaces, the AI Gateway and a policy per spend cap in config-src's budgets, the
+Access application with its allow policy and a bypass application per public path,
+the Worker's secrets and custom domain (once it is deployed), then the ids, team
+domain, AUD and origin in wrangler.toml. The API
 token comes from CLOUDFLARE_API_TOKEN; the gateway token (AI Gateway: Run) from
 GATEWAY_TOKEN and the Workers AI token (Workers AI: Read) from WORKERS_AI_TOKEN, each
 read only when its secret is missing.
@@ -30,6 +31,8 @@ from provisioning.reconcile import Reconciler
 from provisioning.routes import byok_providers, public_paths
 from provisioning.verify import verify
 
+from build_config import DEFAULT_SRC, BuildError, compile_config
+from opencode_proxy.caps import Budgets
 from toolkit.worker_files import write_atomically
 from toolkit.wrangler_config import WRANGLER_TOML
 
@@ -48,6 +51,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--allow-everyone", action="store_true", help="every identity (careful)")
     parser.add_argument("--no-logs", action="store_true", help="turn the gateway's logs off")
     parser.add_argument("--wrangler", type=Path, default=WRANGLER_TOML)
+    parser.add_argument("--config-src", type=Path, default=DEFAULT_SRC, help="for its budgets")
     parser.add_argument("--origin", help="verify: the URL to check (default: https://HOSTNAME)")
     return parser.parse_args(argv)
 
@@ -69,6 +73,14 @@ def _wrangler_lines(before: str, after: str) -> list[str]:
     return lines
 
 
+def _budgets(src: Path, wrangler: dict[str, object]) -> Budgets:
+    """config-src's spend caps, from the config the Worker is built from."""
+    try:
+        return Budgets.from_json(compile_config(src, wrangler=wrangler).get("budgets"))
+    except BuildError as exc:
+        raise ProvisionError(f"config-src does not build: {'; '.join(exc.problems)}") from None
+
+
 def _provision(args: argparse.Namespace, *, apply: bool) -> int:
     text = args.wrangler.read_text()
     wrangler = tomllib.loads(text)
@@ -88,6 +100,7 @@ def _provision(args: argparse.Namespace, *, apply: bool) -> int:
         public_paths=public_paths(),
         collect_logs=not args.no_logs,
         byok_providers=byok_providers(),
+        budgets=_budgets(args.config_src, wrangler),
     )
     reconciler = Reconciler(
         Cloud(inputs.account_id),

@@ -120,12 +120,12 @@ async def upstream(
         response = js.Response.new(response.body, response)
         response.headers.delete("set-cookie")
     status = int(response.status)
-    if status != budget.STATUS:
+    if status not in budget.STATUSES:
         return UpstreamAnswer(status, response)
     length = str(response.headers.get("content-length") or "")
     if not (length.isascii() and length.isdigit() and int(length) <= budget.MAX_ERROR_BODY):
         return UpstreamAnswer(status, response)
-    # Maybe AI Gateway's own spend-limit answer: read it; the client gets a copy.
+    # Maybe AI Gateway's own refusal (budget.py): read it; the client gets a copy.
     data = await response.arrayBuffer()
     return UpstreamAnswer(status, js.Response.new(data, response), bytes(data.to_bytes()))
 

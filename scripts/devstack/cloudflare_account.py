@@ -8,13 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from devstack.api_errors import ApiError
+from devstack.gateway_policies import GatewayPolicyRoutes
+
 NOW = "2026-12-01T00:00:00Z"
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 @dataclass
@@ -38,7 +35,7 @@ def _page(items: list[dict[str, Any]], query: dict[str, str]) -> Page:
 
 
 @dataclass
-class Account:
+class Account(GatewayPolicyRoutes):
     """What one account holds, in the API's own shapes."""
 
     team: str = "example-team.cloudflareaccess.com"
@@ -56,6 +53,8 @@ class Account:
     provider_keys: dict[str, list[str]] = field(default_factory=dict)
     # gateway id -> its request logs, in the API's shape (LogListResponse).
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # gateway id -> its Policies, staged drafts included (gateway_policies.py).
+    gateway_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Accounts created since 2026-09-24 keep logs about 7 days (AI Gateway's docs).
     log_retention_days: int = 7
 

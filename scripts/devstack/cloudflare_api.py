@@ -5,8 +5,8 @@ It answers the calls provisioning makes in the API's own shapes: the
 past the end comes back empty, which is where the SDK stops), and the API's error
 codes (10014 for a duplicate KV title, 10000 for a token without the permission,
 7002 for an unknown gateway, 10007 for an unknown Worker, 100116 and 100117 for a
-custom domain another Worker or a DNS record holds), and null for a gateway's
-settings never set. Faults can be set: deny
+custom domain another Worker or a DNS record holds), null for a gateway's
+settings never set, and a gateway's Policies as drafts unless committed. Faults can be set: deny
 permissions, or fail every write after a number of them (a run that dies midway).
 Never deployed; state lives in memory.
 """
@@ -29,7 +29,8 @@ from provisioning.cloud import (
     ZONE_READ,
 )
 
-from devstack.cloudflare_account import Account, ApiError, Page
+from devstack.api_errors import ApiError
+from devstack.cloudflare_account import Account, Page
 from devstack.server import LocalHttpServer, QuietHandler
 from spend.logs import GATEWAY_READ
 
@@ -37,6 +38,7 @@ PREFIX = "/client/v4"
 _ACCOUNT = "/accounts/[^/]+"
 _APP = _ACCOUNT + "/access/apps/(?P<app>[^/]+)"
 _SCRIPT = _ACCOUNT + "/workers/scripts/(?P<script>[^/]+)"
+_POLICIES = _ACCOUNT + "/ai-gateway/gateways/(?P<gid>[^/]+)/policies"
 # (method, path, the permission a token needs for it, what answers it)
 ROUTES: list[tuple[str, str, str, str]] = [
     ("GET", _ACCOUNT + "/storage/kv/namespaces", KV_EDIT, "kv_list"),
@@ -51,6 +53,10 @@ ROUTES: list[tuple[str, str, str, str]] = [
         "provider_configs",
     ),
     ("GET", _ACCOUNT + "/ai-gateway/gateways/(?P<gid>[^/]+)/logs", GATEWAY_READ, "logs"),
+    ("GET", _POLICIES, GATEWAY_EDIT, "gw_policies"),
+    ("POST", _POLICIES, GATEWAY_EDIT, "gw_policy_create"),
+    ("PUT", _POLICIES + "/(?P<pid>[^/]+)", GATEWAY_EDIT, "gw_policy_put"),
+    ("DELETE", _POLICIES + "/(?P<pid>[^/]+)", GATEWAY_EDIT, "gw_policy_delete"),
     ("GET", _ACCOUNT + "/access/organizations", ACCESS_ORG_READ, "org"),
     ("GET", _ACCOUNT + "/access/groups", ACCESS_ORG_READ, "groups"),
     ("GET", _ACCOUNT + "/access/apps", ACCESS_APPS_EDIT, "apps"),

@@ -143,27 +143,31 @@ class FakeGateway(LocalHttpServer):
     responders: dict[str, Responder] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     url_lookups: list[tuple[str, str]] = field(default_factory=list)
-    # Spend limits that have tripped, by the `userId` in cf-aig-metadata: (spent, limit)
-    # in dollars. AI Gateway then answers 429 itself, before any provider (AI Gateway
-    # docs, "Spend limits"; the body's fields as measured on 2026-12-01).
+    # Caps used up, by the `userId` in cf-aig-metadata: (spent, limit) in dollars, and
+    # the ids a policy blocks. AI Gateway then answers itself, before any provider, 429
+    # or 403 with the bodies its docs show ("Policies": "Responses when a policy rejects
+    # a request").
     tripped: dict[str, tuple[float, float]] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)
 
-    def spend_limit(self, seen: Seen) -> dict[str, Any] | None:
-        """AI Gateway's answer for a request over a tripped spend limit, else None."""
+    def refusal(self, seen: Seen) -> tuple[int, dict[str, Any]] | None:
+        """AI Gateway's own answer for a request over a cap or blocked, else None."""
         try:
             user = json.loads(seen.header("cf-aig-metadata") or "{}").get("userId")
         except (ValueError, AttributeError):
             return None
+        if user in self.blocked:
+            return 403, {"success": False, "error": {"message": "Access denied by policy"}}
         if user not in self.tripped:
             return None
         spent, limit = self.tripped[user]
         error = {
             "message": "Spending limit exceeded",
-            "bucket": f"metadata.userId={user}",
+            "bucket": f"user:{user}",
             "spent": spent,
             "limit": limit,
         }
-        return {"error": error}
+        return 429, {"success": False, "error": error}
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -211,8 +215,8 @@ class FakeGateway(LocalHttpServer):
                     # Workers AI's own answer, in the Cloudflare API's envelope.
                     reply.json(401, WORKERS_AI_UNAUTHORIZED)
                     return
-                if (budget := gateway.spend_limit(seen)) is not None:
-                    reply.json(429, budget)
+                if (refused := gateway.refusal(seen)) is not None:
+                    reply.json(*refused)
                     return
                 gateway.responders.get(provider, echo)(seen, reply)
 

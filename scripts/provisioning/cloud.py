@@ -120,6 +120,18 @@ class Cloud:
     def _all(self, permission: str, pages: Callable[[], Iterable[Any]]) -> list[dict[str, Any]]:
         return self._call(permission, lambda: [_plain(item) for item in pages()])
 
+    def raw(
+        self, permission: str, method: str, path: str, *, body: Any = None, commit: bool = False
+    ) -> Any:
+        """A call the SDK has no method for, through its own request helper: `path` below
+        the account, the envelope's `result` back (`commit`: `?commit=true`)."""
+        url = f"/accounts/{self.account_id}/{path}"
+        options: Any = {"params": {"commit": "true"}} if commit else {}
+        send = getattr(self._client, method)
+        extra = {} if body is None else {"body": body}
+        answer = self._call(permission, lambda: send(url, cast_to=object, options=options, **extra))
+        return answer.get("result") if isinstance(answer, dict) else None
+
     # --- KV --------------------------------------------------------------------------------
 
     def namespaces(self) -> list[dict[str, Any]]:

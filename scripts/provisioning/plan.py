@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from opencode_proxy.caps import Budgets
+
 
 @dataclass(frozen=True, kw_only=True)
 class Allow:
@@ -28,6 +30,8 @@ class Inputs:
     session_duration: str = "24h"
     # The gateway providers the Worker forwards to with a stored key (BYOK).
     byok_providers: tuple[str, ...] = ()
+    # config-src's spend caps, made AI Gateway policies.
+    budgets: Budgets = field(default_factory=Budgets)
 
 
 @dataclass

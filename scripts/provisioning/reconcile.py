@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from . import policies
 from .cloud import Cloud, ProvisionError
 from .plan import Inputs, Report
 
@@ -50,6 +51,7 @@ class Reconciler:
         self._workers_ai_token = workers_ai_token
         self._new_key = new_key
         self._apps: list[dict[str, Any]] = []
+        self._gateway_existed = False
         self.report = Report()
 
     def _change(self, line: str, write: Callable[[], Any]) -> Any:
@@ -57,8 +59,10 @@ class Reconciler:
         return write() if self.apply else None
 
     def run(self) -> Report:
+        wanted = policies.wanted(self.inputs.worker, self.inputs.budgets)  # before any change
         self._namespaces()
         self._gateway()
+        self._policies(wanted)
         self.report.variables["ACCESS_TEAM_DOMAIN"] = self.cloud.team_domain()
         include = self._include()
         self._apps = self.cloud.apps()
@@ -85,6 +89,7 @@ class Reconciler:
         inputs = self.inputs
         managed = {"authentication": True, "byok_only": True, "collect_logs": inputs.collect_logs}
         found = self.cloud.gateway(inputs.gateway_id)
+        self._gateway_existed = found is not None
         stored = self.cloud.provider_keys(inputs.gateway_id) if found is not None else set()
         if missing := [p for p in inputs.byok_providers if p not in stored]:
             self.report.waiting.append(
@@ -107,6 +112,28 @@ class Reconciler:
             managed,
             lambda fields: self.cloud.put_gateway(inputs.gateway_id, fields, exists=True),
         )
+
+    def _policies(self, wanted: list[dict[str, Any]]) -> None:
+        """The gateway's policies for config-src's caps: made in order (the no-limit one
+        first), changed where they drifted, ours no longer wanted removed (the no-limit
+        one last); policies not named by provisioning are left alone."""
+        api = policies.GatewayPolicies(self.cloud, self.inputs.gateway_id)
+        start = policies.prefix(self.inputs.worker)
+        found = api.list() if self._gateway_existed else []
+        mine = {str(p.get("name")): p for p in found if str(p.get("name", "")).startswith(start)}
+        for want in wanted:
+            name, have = want["name"], mine.pop(want["name"], None)
+            if have is None:
+                line = f"+ AI Gateway policy {name}: {policies.describe(want)}"
+                self._change(line, functools.partial(api.create, want))
+            elif drift := policies.differs(have, want):
+                line = f"~ AI Gateway policy {name}: {policies.describe(want)}"
+                self._change(line, functools.partial(api.update, str(have["id"]), drift))
+        for have in sorted(mine.values(), key=policies.allows_all):
+            self._change(
+                f"- AI Gateway policy {have.get('name')}: no longer in config-src's budgets",
+                functools.partial(api.delete, str(have["id"])),
+            )
 
     def _include(self) -> list[dict[str, Any]]:
         allow = self.inputs.allow

@@ -17,6 +17,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     StrictStr,
     model_validator,
 )
@@ -227,6 +229,38 @@ class GroupModels(BaseModel):
     hide: list[Text] = Field(default_factory=list)
 
 
+# A cap's dollars: more than nothing (AI Gateway refuses 0) and less than absurd.
+Dollars = Annotated[StrictInt | StrictFloat, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
+
+
+class Caps(BaseModel):
+    """Dollars per calendar period (caps.PERIODS), each optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hourly: Dollars | None = None
+    daily: Dollars | None = None
+    weekly: Dollars | None = None
+    monthly: Dollars | None = None
+
+
+class Budget(BaseModel):
+    """`config-src/budgets.toml` (the default) or a group file's `[budget]`: caps per
+    person and for a group's shared budget."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_person: Caps = Caps()
+    per_group: Caps = Caps()
+
+    def amounts(self) -> dict[str, dict[str, float]]:
+        """What caps.Budgets reads: kind -> period -> dollars, the periods set."""
+        return {
+            kind: caps.model_dump(exclude_none=True)
+            for kind, caps in (("per_person", self.per_person), ("per_group", self.per_group))
+        }
+
+
 class Group(BaseModel):
     """`config-src/groups/<name>.toml`: who is in the group and what its menu changes."""
 
@@ -237,6 +271,7 @@ class Group(BaseModel):
     email_domains: list[Annotated[StrictStr, AfterValidator(_domain)]] = Field(default_factory=list)
     replace_default: bool = False
     providers: dict[str, GroupModels] = Field(default_factory=dict)
+    budget: Budget | None = None
 
     @model_validator(mode="after")
     def _has_members(self) -> Group:

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from .caps import Budgets
 from .catalog import Catalog
 from .clients import remote_config
 from .groups import Groups
@@ -52,6 +53,7 @@ class Discovery:
         # Per provider, which catalog models config-src serves (`serve` and `hide` patterns).
         self.catalog_rules: dict[str, Any] = document.get("catalog", {})
         self.groups = Groups.from_json(document.get("groups", {}))
+        self.budgets = Budgets.from_json(document.get("budgets"))
         self._version: str | None = None
         self._catalog: Catalog | None = None
         self._menu: Menu | None = None

@@ -51,9 +51,9 @@ class Rs256(Protocol):
 class UpstreamAnswer:
     """A provider's answer: status now, the body left in `handle` for the client, unread.
 
-    For an answer that may be AI Gateway's own refusal (a 429 of at most
+    For an answer that may be AI Gateway's own refusal (a 403 or 429 of at most
     `budget.MAX_ERROR_BODY` bytes, as declared), `error` holds the body, read so the Worker
-    can tell a tripped spend limit from the provider's own; `handle` then holds a copy."""
+    can tell a cap or a policy from the provider's own answer; `handle` then holds a copy."""
 
     status: int
     handle: object

@@ -8,10 +8,13 @@ import functools
 import json
 import logging
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from .budget import tripped
+from .budget import gateway_refusal
 from .callers import client_of
+from .caps import Budgets
 from .endpoints import ProviderRoute
 from .headers import gateway_metadata, outbound_headers, outbound_query, session_of
 from .http import Request, Response
@@ -72,6 +75,9 @@ class Gateway:
     log_line: LogLine
     # WORKERS_AI_TOKEN: a Cloudflare API token (Workers AI Read), for Workers AI models.
     workers_ai_token: str | None = None
+    # config-src's spend caps, named when the gateway says one is used up.
+    budgets: Budgets = field(default_factory=Budgets)
+    clock: Clock = time.time  # wall time, in seconds: when a cap's window resets
 
     async def forward(
         self,
@@ -103,8 +109,15 @@ class Gateway:
                 502, "gateway_unreachable", "AI Gateway could not be reached; try again shortly."
             ) from None
         self.log_line(request_line(*said, answer.status, self._since(started)))
-        if (refusal := tripped(answer.status, answer.error)) is not None:
-            raise refusal
+        if answer.error is not None:
+            refusal = gateway_refusal(
+                answer.status,
+                answer.error,
+                caps=self.budgets.caps_of(group),
+                now=datetime.fromtimestamp(self.clock(), UTC),
+            )
+            if refusal is not None:
+                raise refusal
         return Response(answer.status, upstream=answer.handle)
 
     def _since(self, started: float) -> float:

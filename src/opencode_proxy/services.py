@@ -98,6 +98,8 @@ class Services:
             upstream=self.platform.upstream,
             timer=self.platform.timer,
             log_line=self.platform.log_line,
+            budgets=self.discovery.budgets,
+            clock=self.platform.clock,
         )
 
     @cached_property

@@ -34,11 +34,14 @@ def session_gateway() -> Iterator[FakeGateway]:
 
 @pytest.fixture
 def gateway(session_gateway: FakeGateway) -> Iterator[FakeGateway]:
-    """The session's fake gateway, with nothing seen and default answers."""
+    """The session's fake gateway, with nothing seen, default answers, no cap used up
+    and no policy blocking."""
     session_gateway.seen.clear()
     session_gateway.responders.clear()
     yield session_gateway
     session_gateway.responders.clear()
+    session_gateway.tripped.clear()
+    session_gateway.blocked.clear()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from devstack.access import LocalAccess, access_claims
 from devstack.gateway import FakeGateway
 from devstack.models_dev import LocalModelsDev
 from devstack.runtime import LocalWorker
+from opencode_proxy.caps import next_reset
 from opencode_proxy.identity import anonymous_id
 from support.cpython import AUDIENCE, USER_ID_KEY
 from support.groups import (
@@ -177,3 +179,39 @@ def test_groups_can_come_from_a_token_claim(
         assert access.identity_requests == before
     finally:
         worker.stop()
+
+
+def test_a_used_up_cap_from_config_src_is_named_with_its_reset(
+    grouped: LocalWorker, access: LocalAccess, gateway: FakeGateway
+) -> None:
+    """A contractor's own $10 a day (their group's cap, not the default's $50) is named,
+    with the UTC midnight it resets at, in the message and as retry-after."""
+    email = "budget@contractor.example.com"
+    gateway.tripped[anonymous_id(USER_ID_KEY, email)] = (10.5, 10.0)
+    before = datetime.now(UTC)
+    answer = chat(grouped, token(access, email), CONTRACTOR_MODEL)
+    after = datetime.now(UTC)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "budget_exceeded"
+    message = answer.json()["error"]["message"]
+    assert "Your cap of $10.00 a day per person is used up: $10.50 spent of $10.00." in message
+    resets = {next_reset("daily", before), next_reset("daily", after)}
+    assert any(f"It resets at {r:%Y-%m-%d} 00:00 UTC" in message for r in resets)
+    low = (next_reset("daily", before) - after).total_seconds() - 1
+    high = (next_reset("daily", after) - before).total_seconds() + 1
+    assert low <= int(answer.headers["retry-after"]) <= high
+    assert answer.headers["x-should-retry"] == "false"
+
+
+def test_a_policys_block_reads_as_a_refusal_in_the_routes_dialect(
+    grouped: LocalWorker, access: LocalAccess, gateway: FakeGateway
+) -> None:
+    email = "blocked@example.com"
+    gateway.blocked.add(anonymous_id(USER_ID_KEY, email))
+    answer = chat(grouped, token(access, email), "gpt-5")
+    assert answer.status_code == 400  # a 403 would send Claude Code and Codex to sign in
+    error = answer.json()["error"]
+    assert error["code"] == "policy_denied"
+    assert "AI Gateway's policies refuse this request" in error["message"]
+    assert "Access denied by policy" not in answer.text
+    assert len(gateway.seen) == 1
