@@ -1,7 +1,7 @@
 """A/B of the Worker's code: this tree against another revision, side by side.
 
-    uv run python benchmarks/ab.py [--against HEAD] [--requests 400] [--size 1000 | --agent]
-                                   [--brake-off]
+    uv run python benchmarks/ab.py [--against HEAD] [--requests 400]
+                                   [--size 1000 | --agent | --agent-size 1048576] [--brake-off]
 
 Both versions run in workerds of their own beside the floor, as `run.py` runs the
 proxy, and take turns ten requests at a time; the table gives each one's workerd CPU
@@ -24,10 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
+from bodies import agent_body  # noqa: E402
+from local_workers import (  # noqa: E402
+    FLOOR,
+    PROXIED,
+    CpuRun,
+    body_of,
+    cpu_samples,
+    proxy_target,
+    proxy_worker,
+)
+
 from devstack.access import LocalAccess, SigningKey, access_claims  # noqa: E402
 from devstack.gateway import ACCOUNT, FakeGateway  # noqa: E402
 from devstack.runtime import LocalWorker  # noqa: E402
-from run import FLOOR, PROXIED, CpuRun, body_of, cpu_samples, proxy_target, proxy_worker  # noqa: E402
 from targets import (  # noqa: E402
     AGENT_BODY,
     AUDIENCE,
@@ -67,9 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests of each kind")
     parser.add_argument("--size", type=int, default=1000, help="the body's size in bytes")
     parser.add_argument("--agent", action="store_true", help="send the 30 KB agent request")
+    parser.add_argument("--agent-size", type=int, help="send an agent request of this many bytes")
     parser.add_argument("--brake-off", action="store_true", help="run without the brake")
     args = parser.parse_args(argv)
     body = AGENT_BODY if args.agent else body_of(args.size)
+    if args.agent_size:
+        body = agent_body(args.agent_size)
     work = ROOT / ".local" / "bench" / "ab"
     key = SigningKey.generate()
     with (

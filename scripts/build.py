@@ -4,7 +4,7 @@
 
 Compiles config-src/ (as scripts/build_config.py does) and lays out:
 
-    build/worker/        the Worker: entry.py, workers_adapter.py, opencode_proxy/, opencode.json
+    build/worker/        the Worker: entry.py, workers_*.py, opencode_proxy/, opencode.json
     python_modules/      the locked runtime packages (workers, jwt); wrangler reads this
                          folder from the project root only, beside wrangler.toml
 

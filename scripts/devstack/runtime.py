@@ -60,9 +60,11 @@ class LocalRuntimeError(Exception):
 
 
 def _modules(workdir: Path, main: str) -> list[dict[str, str]]:
-    """Module entries for the staged folders, named as wrangler names them."""
+    """Module entries for the staged folders, named as wrangler names them (a `.mjs`
+    main is a JavaScript Worker's: the benchmarks run one beside the Python ones)."""
     worker = workdir / WORKER
-    entries = [{"name": main, "type": "PythonModule", "file": str(worker / main)}]
+    main_type = "ESModule" if main.endswith(".mjs") else "PythonModule"
+    entries = [{"name": main, "type": main_type, "file": str(worker / main)}]
     for path in sorted(p for p in worker.rglob("*") if p.is_file()):
         name = path.relative_to(worker).as_posix()
         if name != main:
@@ -105,8 +107,10 @@ class LocalWorker(Service):
     compiled: Mapping[str, Any] | None = None
     port: int = 0
     ready_timeout: float = 120.0
-    # A folder to run instead of the Worker's code (benchmarks run a bare forwarder).
+    # A folder to run instead of the Worker's code (benchmarks run a bare forwarder),
+    # and its main module when not wrangler.toml's.
     code: Path | None = None
+    main: str | None = None
     # Where the Worker's code is staged from (benchmarks/ab.py runs another revision's).
     src: Path = SRC
     # wrangler.toml as parsed, when not the project's own (tests try bindings with it).
@@ -163,7 +167,7 @@ class LocalWorker(Service):
         defaults = production.get("vars", {}) if self.production_vars else {}
         options = {
             "modulesRoot": str(self.workdir / "modules"),
-            "modules": _modules(self.workdir, Path(production["main"]).name),
+            "modules": _modules(self.workdir, self.main or Path(production["main"]).name),
             "compatibilityDate": production["compatibility_date"],
             "compatibilityFlags": [*production["compatibility_flags"], *DEV_BUNDLE_FLAGS],
             "vars": {**defaults, **self.variables},

@@ -3,7 +3,7 @@
 The deploy build (`scripts/build.py`) and the local runtime use the same layout,
 so what runs locally is what is uploaded:
 
-    <worker>/entry.py, workers_adapter.py, opencode_proxy/   the Worker's code (from src/)
+    <worker>/entry.py, workers_*.py, opencode_proxy/          the Worker's code (from src/)
     <worker>/opencode.json                                    the compiled config
     <python_modules>/jwt/, workers/, ...                      the locked runtime packages
 
@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
-CODE = ("entry.py", "workers_adapter.py", "opencode_proxy")
+# The Worker's code: the modules at the top of src/ (entry and adapter) and the core.
+CORE = "opencode_proxy"
 CONFIG_NAME = "opencode.json"
 
 
@@ -51,12 +52,9 @@ def stage_code(worker: Path, compiled: bytes, *, src: Path = SRC) -> None:
         shutil.rmtree(worker)
     worker.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in CODE:
-        source = src / name
-        if source.is_dir():
-            shutil.copytree(source, worker / name, ignore=ignore)
-        else:
-            shutil.copy2(source, worker / name)
+    for module in sorted(src.glob("*.py")):
+        shutil.copy2(module, worker / module.name)
+    shutil.copytree(src / CORE, worker / CORE, ignore=ignore)
     (worker / CONFIG_NAME).write_bytes(compiled)
 
 
