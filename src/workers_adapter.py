@@ -11,23 +11,23 @@ import asyncio
 import platform
 import time
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import js
 import pyodide
-from pyodide.ffi import JsException, JsProxy, jsnull, to_js
+from pyodide.ffi import JsException, jsnull, to_js
 
 from opencode_proxy import budget
 from opencode_proxy.brake import BINDING
 from opencode_proxy.dialects import Dialect, render
 from opencode_proxy.discovery import CompiledConfigError, Discovery
 from opencode_proxy.http import Request, Response
-from opencode_proxy.ports import BodyRead, BodyTooLarge, Fetched, Platform, UpstreamAnswer
+from opencode_proxy.ports import Fetched, Platform, UpstreamAnswer
 from opencode_proxy.refusal import config_error
 from opencode_proxy.router import App
 from opencode_proxy.services import Services
 from opencode_proxy.settings import SettingError, Settings
+from workers_body import UnreadBody, body_chunks, native_model, read_body
 
 RSASSA = "RSASSA-PKCS1-v1_5"
 
@@ -86,15 +86,6 @@ async def http_get(url: str, headers: Mapping[str, str], *, timeout: float) -> F
     return Fetched(int(response.status), received, str(text))
 
 
-@dataclass(frozen=True, slots=True)
-class UnreadBody:
-    """The core's handle on a request body not yet read: the runtime's request, whose
-    own `arrayBuffer()` reads it, and its stream, forwarded as it is when it never is."""
-
-    request: Any
-    stream: Any
-
-
 async def upstream(
     method: str, url: str, headers: list[tuple[str, str]], body: object | None
 ) -> UpstreamAnswer:
@@ -128,33 +119,6 @@ async def upstream(
     # Maybe AI Gateway's own refusal (budget.py): read it; the client gets a copy.
     data = await response.arrayBuffer()
     return UpstreamAnswer(status, js.Response.new(data, response), bytes(data.to_bytes()))
-
-
-async def read_body(body: object, limit: int) -> BodyRead:
-    """The `ReadBody` port: the body read once into an ArrayBuffer (forwarded as it is)
-    and copied into Python bytes, which costs far less than decoding it to a str. The
-    request's own `arrayBuffer()` costs less than wrapping its stream in a Response."""
-    if not isinstance(body, UnreadBody):
-        raise TypeError(f"read_body reads the body to_core_request made, not {type(body)}")
-    try:
-        buffer = await body.request.arrayBuffer()
-    except JsException as exc:
-        raise OSError(f"reading the request body failed: {exc}") from None
-    if buffer.byteLength > limit:
-        raise BodyTooLarge(str(buffer.byteLength))
-    return BodyRead(buffer, buffer.to_bytes())
-
-
-async def native_model(payload: object) -> str | None:
-    """The `NativeModel` port: `Response.json()` parses the bytes natively; for a 1 MB
-    body it costs half of `JSON.parse(new TextDecoder().decode(...))` in workerd, and
-    only the model string crosses into Python."""
-    try:
-        parsed = await js.Response.new(payload).json()
-    except JsException:
-        return None
-    model = getattr(parsed, "model", None) if isinstance(parsed, JsProxy) else None
-    return model if isinstance(model, str) else None
 
 
 class GatewayUrls:
@@ -252,6 +216,7 @@ def _get_services(env: Any) -> Services:
             upstream=upstream,
             gateway_url=GatewayUrls(env),
             read_body=read_body,
+            body_chunks=body_chunks,
             native_model=native_model,
             rate_limit=RateLimiter(env),
             log_line=js.console.log,

@@ -8,41 +8,33 @@ refused when one really does: forwarding a re-encoded copy instead would change
 the bytes every other request keeps. `spellings` counts every JSON string that
 decodes to "model" (on the UTF-8 bytes: no multi-byte character holds an ASCII
 byte), so a body where it counts one or none needs no second look: no key is
-watched while it is parsed, and its model is read by Python's parser when the body
-is small, by the runtime's when not.
+watched while it is parsed. A small body is copied into Python and parsed there; a
+large one is checked a chunk at a time (body_text.scan) and its model read by the
+runtime's parser, so it is never held in Python whole unless it may name `model`
+twice.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from .body_text import not_utf8, scan, spellings
 from .bounded_json import BODY_DEPTH, nesting_within
 from .endpoints import Endpoint
 from .http import Request
-from .ports import BodyTooLarge, NativeModel, ReadBody
+from .ports import BodyChunks, BodyTooLarge, NativeModel, ReadBody
 from .refusal import Refusal
 
 # Bodies up to this size are read to find the models they ask for; larger ones are refused.
 BODY_LIMIT = 32 * 1024 * 1024
 # Below this size Python parses the body faster than a second await on the runtime's parser.
 PYTHON_PARSE_LIMIT = 32 * 1024
-# A JSON string spelling "model", each letter literal or as a \u escape (either hex case).
-_SPELLING = re.compile(
-    rb'"(?:m|\\u006[dD])(?:o|\\u006[fF])(?:d|\\u0064)(?:e|\\u0065)(?:l|\\u006[cC])"'
-)
 MODEL_KEY = "model"
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-def spellings(data: bytes) -> int:
-    """How many JSON strings in `data` decode to "model" (a few more when some sit inside
-    other strings, never fewer)."""
-    if b"\\u" not in data:  # no escapes: only the literal spelling exists
-        return data.count(b'"model"')
-    return len(_SPELLING.findall(data))
+# Large bodies are checked this many bytes at a time.
+CHUNK = 256 * 1024
+_SEND_UTF8 = "send JSON in UTF-8 without a byte order mark"
 
 
 class _Ambiguous(ValueError):
@@ -57,22 +49,6 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
-
-
-def _not_utf8(data: bytes) -> str | None:
-    """Why `data` is not JSON text as RFC 8259 requires between systems (UTF-8, no byte
-    order mark), or None. Python's parser would take UTF-16 and UTF-32 as well, and
-    read a model that the runtime's parser, and the provider's, never see."""
-    if data.startswith(UTF8_BOM):
-        return "starts with a byte order mark"
-    if b"\x00" in data:  # never in JSON text; in every UTF-16 or UTF-32 one
-        return "is not UTF-8 (it holds NUL bytes, as UTF-16 and UTF-32 do)"
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return "is not valid UTF-8"
-    return None
 
 
 def _parse(data: bytes, *, watch_keys: bool) -> Any:
@@ -110,7 +86,13 @@ def _unreadable(prefix: str, why: str) -> Refusal:
 
 
 async def body_models(
-    request: Request, endpoint: Endpoint, prefix: str, *, read: ReadBody, native: NativeModel
+    request: Request,
+    endpoint: Endpoint,
+    prefix: str,
+    *,
+    read: ReadBody,
+    chunks: BodyChunks,
+    native: NativeModel,
 ) -> tuple[tuple[str, ...], Request]:
     """The models a `body` or `nested` endpoint's request names, and the request to
     forward (its body now the bytes that were read). Raises Refusal."""
@@ -128,20 +110,28 @@ async def body_models(
     except OSError:  # the client went away, or sent a body that cannot be read
         raise Refusal(400, "bad_body", "The request body could not be read.") from None
     forwarded = request.with_body(got.payload)
-    if (why := _not_utf8(got.data)) is not None:
-        raise _unreadable(prefix, f"{why}: send JSON in UTF-8 without a byte order mark")
-    twice_possible = spellings(got.data) > 1
-    large = endpoint.model == "body" and len(got.data) > PYTHON_PARSE_LIMIT
-    if large and not twice_possible:
-        model = await native(got.payload)
-        if model is None:
-            raise _refused(prefix, "is not a JSON object with a string `model`")
-        return (model,), forwarded
-    # The runtime's parser above is iterative; Python's recursion could crash the isolate.
-    if not nesting_within(got.data, BODY_DEPTH):
+    if endpoint.model == "body" and got.size > PYTHON_PARSE_LIMIT:
+        scanned = scan(chunks(got.payload, CHUNK))
+        if scanned.problem is not None:
+            raise _unreadable(prefix, f"{scanned.problem}: {_SEND_UTF8}")
+        if scanned.spellings <= 1:
+            model = await native(got.payload)
+            if model is None:
+                raise _refused(prefix, "is not a JSON object with a string `model`")
+            return (model,), forwarded
+    # Small, a `nested` endpoint's, or `model` maybe twice in one object: Python parses.
+    data = b"".join(chunks(got.payload, CHUNK))
+    return _python_models(data, endpoint, prefix), forwarded
+
+
+def _python_models(data: bytes, endpoint: Endpoint, prefix: str) -> tuple[str, ...]:
+    if (why := not_utf8(data)) is not None:
+        raise _unreadable(prefix, f"{why}: {_SEND_UTF8}")
+    # The runtime's parser is iterative; Python's recursion could crash the isolate.
+    if not nesting_within(data, BODY_DEPTH):
         raise _unreadable(prefix, f"nests deeper than {BODY_DEPTH} levels")
     try:
-        parsed = _parse(got.data, watch_keys=twice_possible)
+        parsed = _parse(data, watch_keys=spellings(data) > 1)
     except _Ambiguous:
         raise Refusal(
             400,
@@ -154,4 +144,4 @@ async def body_models(
     models = [model for model in found if isinstance(model, str)]
     if not models or len(models) != len(found):
         raise _refused(prefix, "must name every model it uses as a string `model`")
-    return tuple(dict.fromkeys(models)), forwarded
+    return tuple(dict.fromkeys(models))

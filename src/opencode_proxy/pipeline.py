@@ -62,6 +62,7 @@ class ProviderPipeline:
                 endpoint,
                 route.prefix,
                 read=services.platform.read_body,
+                chunks=services.platform.body_chunks,
                 native=services.platform.native_model,
             )
         for model in models:

@@ -6,7 +6,7 @@ The platform adapter implements them on Workers bindings (KV, `fetch`,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,11 +76,11 @@ class BodyTooLarge(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class BodyRead:
-    """A request body read once: the bytes to forward as the runtime holds them, and a
-    copy of them for the checks."""
+    """A request body read once: the bytes to forward as the runtime holds them, and
+    their number."""
 
     payload: object
-    data: bytes
+    size: int
 
 
 class ReadBody(Protocol):
@@ -88,6 +88,13 @@ class ReadBody(Protocol):
     body cannot be read."""
 
     async def __call__(self, body: object, limit: int) -> BodyRead: ...
+
+
+class BodyChunks(Protocol):
+    """Copies in Python of a body `ReadBody` read, in order, each at most `size` bytes:
+    one at a time, so a large body is never held in Python whole."""
+
+    def __call__(self, payload: object, size: int) -> Iterator[bytes]: ...
 
 
 class NativeModel(Protocol):
@@ -131,6 +138,7 @@ class Platform:
     upstream: Upstream
     gateway_url: GatewayUrl
     read_body: ReadBody
+    body_chunks: BodyChunks
     native_model: NativeModel
     rate_limit: RateLimit
     log_line: LogLine

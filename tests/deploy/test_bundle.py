@@ -92,6 +92,7 @@ def test_a_filled_in_wrangler_toml_has_no_placeholders() -> None:
 def test_the_upload_holds_the_entry_the_core_and_the_compiled_config(upload: Path) -> None:
     assert (upload / "entry.py").read_text() == (ROOT / "src" / "entry.py").read_text()
     assert (upload / "workers_adapter.py").is_file()
+    assert (upload / "workers_body.py").is_file()
     assert (upload / "opencode_proxy" / "router.py").is_file()
     compiled = json.loads((upload / "opencode.json").read_text())
     assert compiled == build_config.compile_config()

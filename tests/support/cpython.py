@@ -8,7 +8,7 @@ import functools
 import json
 import platform
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +133,14 @@ async def read_body(body: object, limit: int) -> BodyRead:
     assert isinstance(body, bytes)
     if len(body) > limit:
         raise BodyTooLarge(str(len(body)))
-    return BodyRead(body, body)
+    return BodyRead(body, len(body))
+
+
+def body_chunks(payload: object, size: int) -> Iterator[bytes]:
+    """The `BodyChunks` port on bytes."""
+    assert isinstance(payload, bytes)
+    for start in range(0, len(payload), size):
+        yield payload[start : start + size]
 
 
 async def native_model(payload: object) -> str | None:
@@ -185,6 +192,7 @@ def make_app(
         upstream=upstream or RecordingUpstream(),
         gateway_url=gateway_url,
         read_body=read_body,
+        body_chunks=body_chunks,
         native_model=native_model,
         rate_limit=rate_limit or CountingRateLimit(),
         log_line=log_line or print,

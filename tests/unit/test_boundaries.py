@@ -57,4 +57,4 @@ def test_only_the_adapter_and_entry_touch_the_platform() -> None:
         for path in SRC.rglob("*.py")
         if "build" not in path.parts and imported_roots(path) & PLATFORM
     }
-    assert touching == {"entry.py", "workers_adapter.py"}
+    assert touching == {"entry.py", "workers_adapter.py", "workers_body.py"}

@@ -12,7 +12,8 @@ import pytest
 import access_vectors
 import build_config
 from devstack.access import LocalAccess, access_claims
-from opencode_proxy.body import BODY_LIMIT, PYTHON_PARSE_LIMIT, spellings
+from opencode_proxy.body import BODY_LIMIT, PYTHON_PARSE_LIMIT
+from opencode_proxy.body_text import spellings
 from opencode_proxy.http import Response
 from opencode_proxy.identity import anonymous_id
 from opencode_proxy.router import App
