@@ -1,14 +1,16 @@
 """Benchmark the proxy: added latency, streaming fidelity, throughput, CPU, memory, cold start.
 
     uv run python benchmarks/run.py [--requests 400] [--out .local/bench/results.json]
+                                    [--no-bodies]
 
 Everything runs on 127.0.0.1 against a local fake gateway that answers at once,
 and every figure is taken side by side with the same request sent to the
 gateway directly, so the machine's noise cancels out. The Worker runs in the
 current runtime (workerd, Pyodide 314) and is reached on its direct socket, one
 hop as in production; beside it runs the floor, a Python Worker that only
-forwards with `js.fetch`. Each phase is bounded in requests and time. Numbers
-are printed as a table and written as JSON; nothing here asserts a time.
+forwards with `js.fetch`. Then the agent-sized bodies of bodies.py (CPU beside the
+JS anchor, memory). Each phase is bounded in requests and time. Numbers are printed
+as tables and written as JSON; nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
+import bodies  # noqa: E402
 from local_workers import (  # noqa: E402
     FLOOR,
     PROXIED,
@@ -71,6 +74,7 @@ class Report:
     machine: dict[str, Any] = field(default_factory=dict)
     runtimes: dict[str, Any] = field(default_factory=dict)
     core: dict[str, Any] = field(default_factory=dict)
+    bodies: dict[str, Any] = field(default_factory=dict)
 
 
 def machine() -> dict[str, Any]:
@@ -169,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="requests per phase")
     parser.add_argument("--out", type=Path, default=ROOT / ".local" / "bench" / "results.json")
+    parser.add_argument(
+        "--no-bodies", action="store_true", help="leave out agent-sized bodies (bodies.py)"
+    )
     args = parser.parse_args(argv)
     if build_config.main([]) != 0:
         return 1
@@ -240,10 +247,14 @@ def main(argv: list[str] | None = None) -> int:
                 }
         report.runtimes["workerd"] = result
         report.core = {"warm_token_us": core_cpu_us(tokens[0], access)}
+    if not args.no_bodies:
+        report.bodies = bodies.run(work / "bodies", args.requests // 2, cpu=True, memory=True)
     args.out.write_text(json.dumps(report.__dict__, indent=2) + "\n")
     print(f"machine: {report.machine['cpu']}, {report.machine['cores']} cores")
     print_table(report.runtimes, report.core)
     print_over_floor(report.runtimes["workerd"])
+    if report.bodies:
+        bodies.print_tables(report.bodies["cpu"], report.bodies["memory"])
     print(f"\nwritten to {args.out}")
     return 0
 

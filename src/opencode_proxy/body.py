@@ -24,11 +24,14 @@ from .body_text import not_utf8, scan, spellings
 from .bounded_json import BODY_DEPTH, nesting_within
 from .endpoints import Endpoint
 from .http import Request
+from .parse_gate import ParseGate
 from .ports import BodyChunks, BodyTooLarge, NativeModel, ReadBody
 from .refusal import Refusal
 
 # Bodies up to this size are read to find the models they ask for; larger ones are refused.
-BODY_LIMIT = 32 * 1024 * 1024
+# Parsing one holds about 7 to 9 times its size for a moment (benchmarks/README.md), so
+# 8 MiB keeps one within half of a 128 MB isolate; ParseGate keeps them from adding up.
+BODY_LIMIT = 8 * 1024 * 1024
 # Below this size Python parses the body faster than a second await on the runtime's parser.
 PYTHON_PARSE_LIMIT = 32 * 1024
 MODEL_KEY = "model"
@@ -93,6 +96,7 @@ async def body_models(
     read: ReadBody,
     chunks: BodyChunks,
     native: NativeModel,
+    gate: ParseGate,
 ) -> tuple[tuple[str, ...], Request]:
     """The models a `body` or `nested` endpoint's request names, and the request to
     forward (its body now the bytes that were read). Raises Refusal."""
@@ -105,23 +109,29 @@ async def body_models(
         got = await read(request.body, BODY_LIMIT)
     except BodyTooLarge:
         limit = f"{BODY_LIMIT // 2**20} MiB"
-        message = f"Request bodies on /{prefix} are limited to {limit}."
+        message = (
+            f"Request bodies on /{prefix} are limited to {limit}: compact the conversation "
+            "(/compact in OpenCode and Claude Code) or send fewer or smaller images."
+        )
         raise Refusal(413, "body_too_large", message) from None
     except OSError:  # the client went away, or sent a body that cannot be read
         raise Refusal(400, "bad_body", "The request body could not be read.") from None
     forwarded = request.with_body(got.payload)
-    if endpoint.model == "body" and got.size > PYTHON_PARSE_LIMIT:
-        scanned = scan(chunks(got.payload, CHUNK))
-        if scanned.problem is not None:
-            raise _unreadable(prefix, f"{scanned.problem}: {_SEND_UTF8}")
-        if scanned.spellings <= 1:
-            model = await native(got.payload)
-            if model is None:
-                raise _refused(prefix, "is not a JSON object with a string `model`")
-            return (model,), forwarded
-    # Small, a `nested` endpoint's, or `model` maybe twice in one object: Python parses.
-    data = b"".join(chunks(got.payload, CHUNK))
-    return _python_models(data, endpoint, prefix), forwarded
+    if got.size <= PYTHON_PARSE_LIMIT:
+        return _python_models(b"".join(chunks(got.payload, CHUNK)), endpoint, prefix), forwarded
+    async with gate.holding(got.size):
+        if endpoint.model == "body":
+            scanned = scan(chunks(got.payload, CHUNK))
+            if scanned.problem is not None:
+                raise _unreadable(prefix, f"{scanned.problem}: {_SEND_UTF8}")
+            if scanned.spellings <= 1:
+                model = await native(got.payload)
+                if model is None:
+                    raise _refused(prefix, "is not a JSON object with a string `model`")
+                return (model,), forwarded
+        # A `nested` endpoint's, or `model` maybe twice in one object: Python parses.
+        data = b"".join(chunks(got.payload, CHUNK))
+        return _python_models(data, endpoint, prefix), forwarded
 
 
 def _python_models(data: bytes, endpoint: Endpoint, prefix: str) -> tuple[str, ...]:

@@ -47,11 +47,12 @@ class ProviderPipeline:
             answer = listing(
                 call.dialect, served, match.path_model, route.prefix, query=request.query
             )
-            client = client_of(request.headers.get("user-agent", ""))
-            line = request_line(
-                call.identity, group, client, route.provider, rest, answer.status, 0.0
-            )
-            services.platform.log_line(line)
+            if services.log_every_request:
+                client = client_of(request.headers.get("user-agent", ""))
+                line = request_line(
+                    call.identity, group, client, route.provider, rest, answer.status, 0.0
+                )
+                services.platform.log_line(line)
             return answer
         models: tuple[str, ...] = ()
         if match.path_model is not None:
@@ -64,6 +65,7 @@ class ProviderPipeline:
                 read=services.platform.read_body,
                 chunks=services.platform.body_chunks,
                 native=services.platform.native_model,
+                gate=services.parse_gate,
             )
         for model in models:
             if not menu.allows(route.prefix, model):

@@ -11,6 +11,7 @@ import logging
 from functools import cached_property
 
 from .access import CERTS_PATH, AccessPolicy, AccessVerifier
+from .body import BODY_LIMIT
 from .brake import Brake
 from .catalog import DEFAULT_URL, CatalogStore
 from .discovery import CompiledConfigError, Discovery
@@ -19,10 +20,18 @@ from .http import Request
 from .identity import UserMap
 from .keys import KeySet
 from .membership import GroupSource, Membership
+from .parse_gate import ParseGate
 from .ports import Platform
 from .proxy import Gateway
 from .refresh import Refresher
-from .settings import SettingError, Settings, access_team_origin, groups_claim, origin_setting
+from .settings import (
+    SettingError,
+    Settings,
+    access_team_origin,
+    groups_claim,
+    logs_every_request,
+    origin_setting,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +92,15 @@ class Services:
         )
 
     @cached_property
+    def log_every_request(self) -> bool:
+        return logs_every_request(self.settings.values.get("REQUEST_LOG"))
+
+    @cached_property
+    def parse_gate(self) -> ParseGate:
+        """Large bodies parsed at once, per isolate: at most one of the largest."""
+        return ParseGate(BODY_LIMIT)
+
+    @cached_property
     def brake(self) -> Brake | None:
         """The per-person limit wrangler.toml's [[ratelimits]] sets, when it sets one."""
         compiled = self.discovery.document.get("rate_limit")
@@ -100,6 +118,7 @@ class Services:
             log_line=self.platform.log_line,
             budgets=self.discovery.budgets,
             clock=self.platform.clock,
+            log_every_request=self.log_every_request,
         )
 
     @cached_property
