@@ -78,6 +78,8 @@ class Gateway:
     # config-src's spend caps, named when the gateway says one is used up.
     budgets: Budgets = field(default_factory=Budgets)
     clock: Clock = time.time  # wall time, in seconds: when a cap's window resets
+    # REQUEST_LOG: a line for every request, or only for those answered 400 or more.
+    log_every_request: bool = True
 
     async def forward(
         self,
@@ -108,7 +110,8 @@ class Gateway:
             raise Refusal(
                 502, "gateway_unreachable", "AI Gateway could not be reached; try again shortly."
             ) from None
-        self.log_line(request_line(*said, answer.status, self._since(started)))
+        if self.log_every_request or answer.status >= 400:
+            self.log_line(request_line(*said, answer.status, self._since(started)))
         if answer.error is not None:
             refusal = gateway_refusal(
                 answer.status,

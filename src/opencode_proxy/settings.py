@@ -21,6 +21,7 @@ NAMES = (
     "CATALOG_URL",
     "PUBLIC_ORIGIN",
     "GROUPS_FROM",
+    "REQUEST_LOG",
 )
 # Settings that are secrets: set with `wrangler secret put`, never in wrangler.toml.
 SECRETS = frozenset({"GATEWAY_TOKEN", "USER_ID_KEY", "WORKERS_AI_TOKEN"})
@@ -87,6 +88,23 @@ def groups_claim(value: str | None) -> str | None:
             "GROUPS_FROM", f"is not {GET_IDENTITY!r} or 'claim:<token claim>' ({value!r})"
         )
     return claim
+
+
+LOG_ALL, LOG_ERRORS = "all", "errors"
+
+
+def logs_every_request(value: str | None) -> bool:
+    """REQUEST_LOG: whether a provider request answered under 400 gets a log line too.
+
+    "errors" (the default) logs only those answered 400 or more and those the gateway
+    never answered: AI Gateway's own logs already hold every forwarded request with the
+    same metadata, and the line costs about 0.2 ms of CPU per request. The Worker's own
+    refusals are logged either way."""
+    if value is None or value == LOG_ERRORS:
+        return False
+    if value == LOG_ALL:
+        return True
+    raise SettingError("REQUEST_LOG", f"is not {LOG_ERRORS!r} or {LOG_ALL!r} ({value!r})")
 
 
 def origin_setting(name: str, value: str, what: str = "an https origin") -> str:

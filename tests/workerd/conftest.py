@@ -78,6 +78,8 @@ def worker_settings(access: LocalAccess, models_dev: LocalModelsDev) -> dict[str
         "GATEWAY_TOKEN": GATEWAY_TOKEN,
         "WORKERS_AI_TOKEN": WORKERS_AI_TOKEN,
         "CATALOG_URL": models_dev.url,
+        # The tests read the log lines of requests answered 200 too.
+        "REQUEST_LOG": "all",
     }
 
 
