@@ -49,6 +49,13 @@ class Default(WorkerEntrypoint):
             buffer = await incoming.arrayBuffer()
             buffer.to_bytes()
             return await js.fetch(target, init(incoming.headers, buffer))
+        elif step == "the body read and forwarded, no copy":
+            buffer = await incoming.arrayBuffer()
+            return await js.fetch(target, init(incoming.headers, buffer))
+        elif step == "the body parsed by the runtime and forwarded":
+            buffer = await incoming.arrayBuffer()
+            await js.Response.new(buffer).json()
+            return await js.fetch(target, init(incoming.headers, buffer))
         elif step == "a log line":
             js.console.log(json.dumps(LINE, separators=(",", ":")))
         elif step != "floor":
