@@ -6,7 +6,7 @@ RecursionError, and that kills the workerd process: every stream in the isolate
 is cut (measured on workerd 1.20261117 / Pyodide 314: a body nested 4,000 levels
 parses, 5,000 kills it). So every document from outside is measured first,
 without recursion, and refused when it nests deeper than any real one of its
-kind does. Bodies the runtime's own parser reads (over 32 KB, see body.py) are
+kind does. Bodies the runtime's own parser reads (over 8 KiB, see body.py) are
 not measured: V8's JSON parser does not recurse.
 
 The limits, from real documents (2026-12):
