@@ -29,7 +29,7 @@ from .ports import BodyChunks, BodyTooLarge, NativeModel, ReadBody
 from .refusal import Refusal
 
 # Bodies up to this size are read to find the models they ask for; larger ones are refused.
-# Parsing one holds about 7 to 9 times its size for a moment (benchmarks/README.md), so
+# Parsing one holds up to about 7 times its size for a moment (benchmarks/README.md), so
 # 8 MiB keeps one within half of a 128 MB isolate; ParseGate keeps them from adding up.
 BODY_LIMIT = 8 * 1024 * 1024
 # Below this size Python parses the body faster than the runtime's parser and its await

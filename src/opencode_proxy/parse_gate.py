@@ -1,7 +1,7 @@
 """How many bytes of large bodies the isolate parses at once.
 
 Parsing a body for its model holds, for a moment, its text and every value in it
-beside the bytes (about 7 to 9 times an agent's body in all, benchmarks/README.md),
+beside the bytes (up to about 7 times an agent's body in all, benchmarks/README.md),
 in an isolate of 128 MB that every request in it shares. Requests past the budget
 wait for the parses ahead of them (each takes well under a tenth of a second), so a
 few large bodies at once queue instead of exhausting the isolate and cutting
