@@ -24,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from bodies import agent_body  # noqa: E402
 from local_workers import (  # noqa: E402
     FLOOR,
     PROXIED,
@@ -46,6 +45,7 @@ from targets import (  # noqa: E402
     RESPONDERS,
     WORKERS_AI_TOKEN,
     Target,
+    agent_body,
     direct_target,
 )
 

@@ -1,6 +1,6 @@
 """Agent-sized bodies: CPU per request and isolate memory where coding agents really are.
 
-    uv run python benchmarks/bodies.py [--requests 200] [--no-memory]
+    uv run python benchmarks/bodies.py [--requests 200] [--no-memory | --no-cpu]
 
 Beside the proxy (brake off) run the Python floor (`floor/entry.py`, `js.fetch` only)
 and, when `../shared/anchors/js-worker/` is there, its JavaScript Worker and floor,
@@ -8,87 +8,46 @@ run from that folder (never copied into the project), all on the same workerd,
 taking turns. Bodies: 1 KB, and an agent's request (a conversation whose tool
 results are source files, some non-ASCII text, 20 tools) of 30 KB, 1 MB and 8 MB.
 Every figure is also given as a ratio to F, the Python floor's CPU for 1 KB in the
-same run, so runs on different machines compare. Memory: the workerd process's peak
-resident memory over what it held before, for one body of each size in a fresh
-process, and for four 8 MB bodies sent at once while small requests keep coming
-(each of which must answer). `run.py` prints the same table. Nothing here asserts
-a time.
+same run, so runs on different machines compare. Memory: body_memory.py. `run.py`
+prints the same tables. Nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
 import json
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
+from body_memory import memory_table, print_memory  # noqa: E402
 from local_workers import FLOOR, PROXIED, body_of, cpu_samples, proxy_worker  # noqa: E402
 
-import procstat  # noqa: E402
 from devstack.access import LocalAccess, SigningKey, access_claims  # noqa: E402
 from devstack.gateway import ACCOUNT, FakeGateway  # noqa: E402
 from devstack.runtime import LocalWorker  # noqa: E402
 from targets import (  # noqa: E402
     AUDIENCE,
+    EIGHT,
     GATEWAY_ID,
     GATEWAY_TOKEN,
+    MIB,
     RESPONDERS,
     USER_ID_KEY,
     WORKERS_AI_TOKEN,
     Target,
+    agent_body,
     direct_target,
 )
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "js-worker"
-MIB = 2**20
-# "8 MB" stays just under the Worker's limit (opencode_proxy.body.BODY_LIMIT, 8 MiB).
-EIGHT = 8 * MIB - 128 * 1024
 SIZES = {"1 KB": 1_000, "30 KB agent": 30_000, "1 MB agent": MIB, "8 MB agent": EIGHT}
 # Requests per kind, as a share of --requests: large bodies take long to send.
 SHARE = {"1 KB": 1.0, "30 KB agent": 1.0, "1 MB agent": 0.5, "8 MB agent": 0.15}
-MEMORY_SIZES = {"1 MB": MIB, "8 MB": EIGHT, "9 MiB (over)": 9 * MIB}
-CONCURRENT = 4
-_SOURCE = (
-    "def request(text: str) -> dict:\n"
-    '    """Ask the model; the answer is logged (café, naïve, 東京, ✓)."""\n'
-    '    payload = {"model": "gpt-5", "input": text, "store": False}\n'
-    '    return post("/v1/responses", json=payload, headers={"x-model": "model"})\n\n'
-)
-
-
-def agent_body(size: int) -> bytes:
-    """A coding agent's request of about `size` bytes (JSON as the JS SDKs write it:
-    UTF-8, no escapes beyond quotes and newlines), naming gpt-5 once at the top."""
-    tools = [
-        {
-            "type": "function",
-            "name": f"tool_{n}",
-            "description": "Read a file of the repository and return its text.",
-            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
-        }
-        for n in range(20)
-    ]
-    turns: list[dict[str, Any]] = [{"role": "system", "content": "You are a coding agent. " * 40}]
-    body = {"model": "gpt-5", "input": turns, "tools": tools, "stream": False}
-    base = len(json.dumps(body, ensure_ascii=False).encode())
-    step = [
-        {"type": "function_call", "call_id": "c", "name": "tool_1"},
-        {"type": "function_call_output", "call_id": "c", "output": _SOURCE * 30},
-        {"role": "user", "content": "Now change the next step. " * 10},
-    ]
-    each = len(json.dumps(step, ensure_ascii=False).encode())
-    turns += step * max(0, -(-(size - base) // each))
-    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def body_for(label: str) -> bytes:
@@ -154,79 +113,6 @@ def cpu_table(stand: Stand, token: str, direct: Target, requests: int) -> dict[s
     return {"F_ms": floor, "cpu_ms": result}
 
 
-def _post(port: int, headers: dict[str, str], body: bytes) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        # Answered (413) before the whole body was sent: the answer is still there.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            conn.request("POST", PROXIED, body, {**headers, "content-type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-def _workerd_peak(worker: LocalWorker) -> float:
-    assert worker.process is not None
-    peaks = procstat.peak_memory_mib(worker.process.pid)
-    return max((v for k, v in peaks.items() if "workerd" in k), default=0.0)
-
-
-@contextmanager
-def fresh_proxy(
-    work: Path, gateway: FakeGateway, access: LocalAccess, headers: dict[str, str]
-) -> Iterator[tuple[LocalWorker, float]]:
-    """A proxy in a process of its own, warmed with small requests; with its peak so far."""
-    with proxy_worker(work, gateway, access, brake=False) as worker:
-        for _ in range(20):
-            _post(worker.direct_port, headers, body_of(1_000))
-        yield worker, _workerd_peak(worker)
-
-
-def memory_table(work: Path, gateway: FakeGateway, access: LocalAccess, token: str) -> Any:
-    """Peak growth (MiB) of a fresh proxy's workerd per body, and for four 8 MB bodies
-    at once with small requests alongside (their statuses counted)."""
-    headers = {"cf-access-token": token}
-    growth: dict[str, float] = {}
-    for label, size in MEMORY_SIZES.items():
-        with fresh_proxy(work / f"mem-{size}", gateway, access, headers) as (worker, before):
-            status = _post(worker.direct_port, headers, agent_body(size))
-            growth[label] = _workerd_peak(worker) - before
-            growth[f"{label} status"] = status
-    with fresh_proxy(work / "mem-concurrent", gateway, access, headers) as (worker, before):
-        big = agent_body(EIGHT)
-        statuses: list[int] = []
-        small: list[int] = []
-        stop = threading.Event()
-
-        def small_ones() -> None:
-            while not stop.is_set():
-                small.append(_post(worker.direct_port, headers, body_of(1_000)))
-
-        def one() -> None:
-            statuses.append(_post(worker.direct_port, headers, big))
-
-        side = threading.Thread(target=small_ones)
-        side.start()
-        senders = [threading.Thread(target=one) for _ in range(CONCURRENT)]
-        started = time.monotonic()
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join()
-        stop.set()
-        side.join()
-        concurrent = {
-            "growth_mib": _workerd_peak(worker) - before,
-            "big_statuses": sorted(statuses),
-            "small_requests": len(small),
-            "small_failed": sum(1 for s in small if s != 200),
-            "seconds": time.monotonic() - started,
-        }
-    return {"one_body": growth, "four_8mb_at_once": concurrent}
-
-
 def print_tables(cpu: dict[str, Any] | None, memory: dict[str, Any] | None) -> None:
     if cpu is not None:
         print_cpu(cpu)
@@ -258,19 +144,6 @@ def print_cpu(cpu: dict[str, Any]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-
-
-def print_memory(memory: dict[str, Any]) -> None:
-    print("\npeak workerd memory over a warmed process's, one body in a fresh process")
-    for label, size in MEMORY_SIZES.items():
-        grew = memory["one_body"][label]
-        status = memory["one_body"][f"{label} status"]
-        print(f"  {label:12s} {grew:7.1f} MiB  ({grew * MIB / size:.2f}x; status {status})")
-    c = memory["four_8mb_at_once"]
-    print(
-        f"  four 8 MB at once: {c['growth_mib']:.1f} MiB, statuses {c['big_statuses']}; "
-        f"{c['small_requests']} small requests alongside, {c['small_failed']} failed"
-    )
 
 
 def run(work: Path, requests: int, *, cpu: bool, memory: bool) -> dict[str, Any]:

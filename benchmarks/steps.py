@@ -26,8 +26,6 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from bodies import agent_body  # noqa: E402
-
 import procstat  # noqa: E402
 from devstack.gateway import ACCOUNT, FakeGateway  # noqa: E402
 from devstack.runtime import LocalWorker  # noqa: E402
@@ -36,6 +34,7 @@ from targets import (  # noqa: E402
     GATEWAY_TOKEN,
     RESPONDERS,
     WORKERS_AI_TOKEN,
+    agent_body,
     direct_target,
 )
 

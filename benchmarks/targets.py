@@ -6,6 +6,7 @@ import http.client
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from devstack.gateway import ACCOUNT, FakeGateway, Reply, Seen
 
@@ -81,6 +82,42 @@ AGENT_BODY = json.dumps(
 COMPAT_BODY = json.dumps(
     {"model": "workers-ai/@cf/openai/gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]}
 ).encode()
+
+
+MIB = 2**20
+# Just under the Worker's limit (opencode_proxy.body.BODY_LIMIT, 8 MiB).
+EIGHT = 8 * MIB - 128 * 1024
+_SOURCE = (
+    "def request(text: str) -> dict:\n"
+    '    """Ask the model; the answer is logged (café, naïve, 東京, ✓)."""\n'
+    '    payload = {"model": "gpt-5", "input": text, "store": False}\n'
+    '    return post("/v1/responses", json=payload, headers={"x-model": "model"})\n\n'
+)
+
+
+def agent_body(size: int) -> bytes:
+    """A coding agent's request of about `size` bytes (JSON as the JS SDKs write it:
+    UTF-8, no escapes beyond quotes and newlines), naming gpt-5 once at the top."""
+    tools = [
+        {
+            "type": "function",
+            "name": f"tool_{n}",
+            "description": "Read a file of the repository and return its text.",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+        }
+        for n in range(20)
+    ]
+    turns: list[dict[str, Any]] = [{"role": "system", "content": "You are a coding agent. " * 40}]
+    body = {"model": "gpt-5", "input": turns, "tools": tools, "stream": False}
+    base = len(json.dumps(body, ensure_ascii=False).encode())
+    step = [
+        {"type": "function_call", "call_id": "c", "name": "tool_1"},
+        {"type": "function_call_output", "call_id": "c", "output": _SOURCE * 30},
+        {"role": "user", "content": "Now change the next step. " * 10},
+    ]
+    each = len(json.dumps(step, ensure_ascii=False).encode())
+    turns += step * max(0, -(-(size - base) // each))
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 @dataclass
