@@ -39,7 +39,9 @@ _NO_RETRY = ("x-should-retry", "false")
 
 
 def _amount(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    """Dollars as the gateway reports them; None for anything that is not a finite number
+    (its JSON could say NaN or Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
 

@@ -111,6 +111,7 @@ def test_anything_else_is_the_providers_and_passes(status: int, error: bytes | N
         {"message": "Spending limit exceeded", "bucket": "\u202e", "spent": "1"},
         {"message": "Spending limit exceeded", "limit": float("nan"), "spent": True},
         {"message": "Spending limit exceeded", "limit": 0, "spent": 0},
+        {"message": "Spending limit exceeded", "limit": float("inf"), "spent": float("-inf")},
         {"message": "Spending limit exceeded", "limit": [50], "bucket": {"a": 1}},
     ],
 )
