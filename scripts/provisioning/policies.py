@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opencode_proxy.caps import KINDS, PER_PERSON, PERIODS, Budgets
+from opencode_proxy.caps import KINDS, PER_GROUP, PER_PERSON, PERIODS, Budgets
 
 from .cloud import GATEWAY_EDIT, Cloud, ProvisionError
 
@@ -32,8 +32,9 @@ from .cloud import GATEWAY_EDIT, Cloud, ProvisionError
 # staying within 20 keeps a setup that works today working if the same limit applies.
 MAX_POLICIES = 20
 PERSON, GROUP = "user:{metadata.userId}", "group:{metadata.group}"
-_ACTORS = {PER_PERSON: PERSON}
-_WHOSE = {PER_PERSON: "per person", "per_group": "per group"}
+# Per kind of cap: whose bucket it is, and how its policy's name says so.
+_ACTORS = {PER_PERSON: PERSON, PER_GROUP: GROUP}
+_WHOSE = {PER_PERSON: "per person", PER_GROUP: "per group"}
 
 
 def prefix(worker: str) -> str:
@@ -67,7 +68,7 @@ def wanted(worker: str, budgets: Budgets) -> list[dict[str, Any]]:
         }
     ]
     for kind in KINDS:
-        actor = _ACTORS.get(kind, GROUP)
+        actor = _ACTORS[kind]
         for period in PERIODS:
             default = budgets.default.get(kind, {}).get(period)
             if default is not None:
